@@ -1,0 +1,22 @@
+"""sklilaw: LiLAW (Lightweight Learnable Adaptive Weighting) for scikit-learn, on skorch."""
+
+from ._classifier import LiLAWClassifier
+from ._data import TensorBatches
+from ._loss import FocalLoss, LiLAWLoss
+from ._mlp import MLP
+from ._weighting import Weights, label_probabilities, lilaw_weights, meta_gradient, meta_update
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "FocalLoss",
+    "LiLAWClassifier",
+    "LiLAWLoss",
+    "MLP",
+    "TensorBatches",
+    "Weights",
+    "label_probabilities",
+    "lilaw_weights",
+    "meta_gradient",
+    "meta_update",
+]

@@ -1,0 +1,711 @@
+"""LiLAWClassifier: LiLAW re-weighting as a scikit-learn classifier built on skorch."""
+
+import inspect
+import math
+import types
+from contextlib import contextmanager
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.utils import noop
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from torch import nn
+
+from ._data import TensorBatches
+from ._loss import LiLAWLoss
+from ._mlp import MLP
+from ._weighting import label_probabilities, lilaw_weights
+
+CATEGORIES = np.array(["easy", "moderate", "hard"])
+
+
+class _FitData(NamedTuple):
+    """Tensors of one call to fit, already on the device."""
+
+    train: torch.utils.data.TensorDataset  # X, y, sample_weight
+    valid: torch.utils.data.TensorDataset  # X, y: skorch's per-epoch validation pass
+    meta: torch.utils.data.TensorDataset  # X, y, sample_weight: the meta steps
+
+
+def _cycle(iterable):
+    """Loop over ``iterable`` forever, re-iterating (and so re-shuffling) each pass."""
+    while True:
+        yield from iterable
+
+
+def _valid_accuracy(net, dataset, y):
+    """Accuracy on the validation split, where ``y`` holds class indices."""
+    return float((net.forward(dataset).argmax(dim=1).numpy() == y).mean())
+
+
+class LiLAWClassifier(NeuralNetClassifier):
+    """Neural network classifier trained with LiLAW sample re-weighting.
+
+    LiLAW (Lightweight Learnable Adaptive Weighting) multiplies every sample's loss by
+    ``W_alpha + W_delta + W_beta``, three functions of the model's probability for the
+    observed label and its largest probability, shaped by three learned scalars
+    ``alpha``, ``beta`` and ``delta``. After every training mini-batch, the scalars take
+    one gradient step on a mini-batch of a validation split carved out of the training
+    data (or on ``X_val, y_val``). That step uses a closed-form gradient on outputs
+    computed without a graph, so it costs one gradient-free forward pass.
+
+    The meta forward pass runs the module in evaluation mode (no dropout, no update of
+    batch-norm statistics); the authors' code leaves it in training mode.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=None
+        The network; it must map a batch of ``X`` to logits of shape
+        ``(n_samples, n_classes)``. Its constructor arguments are given as
+        ``module__name=value``. ``None`` builds an :class:`~sklilaw.MLP` sized from the
+        data at fit time.
+    criterion : torch.nn.Module class or instance, default=torch.nn.CrossEntropyLoss
+        A loss on logits that returns one value per sample. A class whose constructor
+        takes ``reduction`` is built with ``reduction='none'`` unless
+        ``criterion__reduction`` is given. See also :class:`~sklilaw.FocalLoss`.
+    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
+        The model's optimizer; ``alpha``, ``beta`` and ``delta`` are never passed to it.
+    lr : float, default=1e-3
+        Learning rate of ``optimizer``.
+    weight_decay : float, default=1e-4
+        Weight decay of ``optimizer`` (overridden by ``optimizer__weight_decay``).
+    max_epochs : int, default=100
+        Number of passes over the training data.
+    batch_size : int, default=128
+        Size of the training, validation and meta mini-batches.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layers of the default MLP; used only when ``module=None``.
+    validation_fraction : float, default=0.15
+        Share of the training data held out, stratified by class, for the meta steps,
+        the per-epoch validation loss and early stopping. Ignored when ``X_val`` is
+        given to :meth:`fit`.
+    alpha_init, beta_init, delta_init : float, default=2.0
+        Initial values of ``alpha`` (easy samples), ``beta`` (hard samples) and
+        ``delta`` (moderate samples).
+    meta_lr : float, default=0.01
+        Learning rate of the meta step.
+    meta_weight_decay : float, default=0.01
+        Weight decay of the meta step.
+    warmup_epochs : int, default=0
+        Epochs trained on the unweighted loss, without meta steps, before LiLAW starts.
+    early_stopping : bool, default=False
+        Stop when the validation loss (unweighted) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the module's parameters of the best
+        epoch (``alpha_``, ``beta_``, ``delta_`` keep their last values).
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss that counts as an improvement.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the module's initialisation, dropout and the
+        shuffling of batches. An int makes ``fit`` reproducible; torch's global random
+        state is left as it was.
+    iterator_train, iterator_valid : class, default=TensorBatches
+        Mini-batch iterators over the in-memory tensors. ``TensorBatches`` slices
+        tensors that already sit on the device; ``torch.utils.data.DataLoader`` works
+        too. Training batches are shuffled unless ``iterator_train__shuffle=False``.
+    callbacks : list of (name, callback) or None, default=None
+        skorch callbacks, e.g. ``skorch.callbacks.ProgressBar()`` or ``Checkpoint``.
+    warm_start : bool, default=False
+        Continue from the fitted module and meta parameters instead of re-initialising.
+    verbose : int, default=0
+        ``1`` prints skorch's per-epoch table, including ``alpha``, ``beta``, ``delta``.
+    device : str or torch.device, default='cpu'
+        Where the module and the data live, e.g. ``'cuda'``.
+    compile : bool, default=False
+        Compile the module with ``torch.compile``.
+    use_caching : bool or 'auto', default='auto'
+        skorch's caching of validation outputs for scoring callbacks.
+    torch_load_kwargs : dict or None, default=None
+        Passed to ``torch.load`` when unpickling or in ``load_params``.
+    **kwargs
+        skorch's routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of the module's output columns.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` was a DataFrame with string column names.
+    alpha_, beta_, delta_ : float
+        The learned meta parameters.
+    module_ : torch.nn.Module
+        The trained network.
+    criterion_ : LiLAWLoss
+        The weighted loss; holds ``alpha``, ``beta``, ``delta`` in its state dict.
+    history_ : skorch.history.History
+        Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``alpha``, ``beta``,
+        ``delta`` and ``mean_weight`` (the average LiLAW weight of the epoch's training
+        samples), and per-batch values.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklilaw import LiLAWClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LiLAWClassifier(max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        "lr": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "alpha_init": [Interval(Real, None, None, closed="neither")],
+        "beta_init": [Interval(Real, None, None, closed="neither")],
+        "delta_init": [Interval(Real, None, None, closed="neither")],
+        "meta_lr": [Interval(Real, 0, None, closed="left")],
+        "meta_weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # skorch's __init__ sets these on the instance; scikit-learn wants __init__ to set
+    # nothing but the parameters, so they are class-level defaults here instead.
+    history_ = None
+    initialized_ = False
+    virtual_params_ = types.MappingProxyType({})
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        weight_decay=1e-4,
+        max_epochs=100,
+        batch_size=128,
+        hidden_layer_sizes=(100,),
+        validation_fraction=0.15,
+        alpha_init=2.0,
+        beta_init=2.0,
+        delta_init=2.0,
+        meta_lr=0.01,
+        meta_weight_decay=0.01,
+        warmup_epochs=0,
+        early_stopping=False,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        iterator_train=TensorBatches,
+        iterator_valid=TensorBatches,
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+        device="cpu",
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
+        **kwargs,
+    ):
+        self.module = module
+        self.criterion = criterion
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.validation_fraction = validation_fraction
+        self.alpha_init = alpha_init
+        self.beta_init = beta_init
+        self.delta_init = delta_init
+        self.meta_lr = meta_lr
+        self.meta_weight_decay = meta_weight_decay
+        self.warmup_epochs = warmup_epochs
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.device = device
+        self.compile = compile
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
+        self._params_to_validate = set(kwargs)
+        vars(self).update(kwargs)
+
+    # ----------------------------------------------------------------- parameters
+    def _get_param_names(self):
+        # skorch takes every attribute not ending in "_" as a parameter, private state
+        # included; here they are the constructor's arguments, as in scikit-learn, plus
+        # the extra keyword arguments given to __init__ or set_params (checked at fit).
+        explicit = super(NeuralNet, self)._get_param_names()
+        extra = [k for k in vars(self) if not k.startswith("_") and not k.endswith("_")]
+        return sorted({*explicit, *extra})
+
+    def set_params(self, **params):
+        """Set parameters; as in scikit-learn, ``callbacks`` is checked only at fit."""
+        if "callbacks" in params and not self.initialized_:
+            # skorch builds the callbacks as soon as they are set, failing on bad values
+            self.callbacks = params.pop("callbacks")
+        return super().set_params(**params)
+
+    def _check_params(self):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        self._validate_params()  # skorch's check for misspelled routed parameters
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------ fitted attributes
+    @property
+    def classes_(self):
+        """Class labels, in the order of the module's output columns."""
+        if "_classes" not in vars(self):
+            raise AttributeError(f"{type(self).__name__} is not fitted yet: no classes_.")
+        return self._classes
+
+    @property
+    def alpha_(self):
+        """The learned ``alpha`` (weight of easy samples)."""
+        check_is_fitted(self)
+        return self.criterion_.alpha
+
+    @property
+    def beta_(self):
+        """The learned ``beta`` (weight of hard samples)."""
+        check_is_fitted(self)
+        return self.criterion_.beta
+
+    @property
+    def delta_(self):
+        """The learned ``delta`` (weight of moderate samples)."""
+        check_is_fitted(self)
+        return self.criterion_.delta
+
+    # ------------------------------------------------------------------- fitting
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+        """Train the module with LiLAW re-weighting.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; a DataFrame's column names are kept in ``feature_names_in_``.
+        y : array-like of shape (n_samples,)
+            Observed (possibly noisy) labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; each multiplies the sample's LiLAW weight (in the
+            training loss and, for samples of the validation split, in the meta loss).
+        X_val, y_val : array-like, default=None
+            A validation set (e.g. one with clean labels) for the meta steps and the
+            validation loss, instead of a split of ``X, y``. Give both or neither.
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The fitted estimator.
+        """
+        reset = not (self.warm_start and self.initialized_)
+        return self._fit(X, y, sample_weight, X_val, y_val, reset=reset)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, *, X_val=None, y_val=None):
+        """Train for ``max_epochs`` more epochs, initialising only on the first call.
+
+        Parameters
+        ----------
+        X, y, sample_weight, X_val, y_val
+            As in :meth:`fit`.
+        classes : array-like of shape (n_classes,), default=None
+            All labels that will ever be seen; only used on the first call, when ``y``
+            may lack some of them.
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The fitted estimator.
+        """
+        return self._fit(
+            X, y, sample_weight, X_val, y_val, reset=not self.initialized_, classes=classes
+        )
+
+    def _fit(self, X, y, sample_weight, X_val, y_val, *, reset, classes=None):
+        state = vars(self).copy()
+        try:
+            self._check_params()
+            split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
+                np.iinfo(np.int32).max, size=3
+            )
+            fit_data = self._prepare_fit_data(
+                X, y, sample_weight, X_val, y_val, reset=reset, classes=classes, seed=split_seed
+            )
+            self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
+            with self._seeded_torch(int(torch_seed)):
+                if reset:
+                    self.initialize()
+                self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
+                super().partial_fit(fit_data, None)
+        except BaseException:
+            # leave the estimator as it was before this call, not half-fitted
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+        finally:
+            # iterators and generators cannot be pickled; they live only during fit
+            vars(self).pop("_meta_batches", None)
+            vars(self).pop("_shuffle_generator", None)
+        return self
+
+    @contextmanager
+    def _seeded_torch(self, seed):
+        if self.random_state is None:
+            yield
+            return
+        device = torch.device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            yield
+
+    def _prepare_fit_data(self, X, y, sample_weight, X_val, y_val, *, reset, classes, seed):
+        """Validate everything, set the data-dependent attributes, build the tensors."""
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together (or neither).")
+        X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64))
+        check_classification_targets(y)
+        if reset:
+            labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
+            if len(labels) < 2:
+                raise ValueError(
+                    f"y has {len(labels)} class; {type(self).__name__} needs at least 2 classes."
+                )
+            self._classes = labels
+        y = self._encode(y, "y")
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
+        if np.count_nonzero(np.bincount(y, weights=sample_weight)) < 2:
+            raise ValueError(
+                "sample_weight is zero for every sample of all classes but one; "
+                "at least 2 classes need a positive weight."
+            )
+        if X_val is None:
+            train, val = self._stratified_split(y, seed)
+            X_val, y_val, val_weight = X[val], y[val], sample_weight[val]
+            X, y, sample_weight = X[train], y[train], sample_weight[train]
+        else:
+            X_val = validate_data(self, X_val, reset=False, dtype=(np.float32, np.float64))
+            y_val = self._encode(column_or_1d(y_val), "y_val")
+            if len(X_val) != len(y_val):
+                raise ValueError(
+                    f"X_val has {len(X_val)} samples but y_val has {len(y_val)}."
+                )
+            val_weight = np.ones(len(y_val), dtype=np.float32)
+        X_t, y_t, w_t = self._tensors(X, y, sample_weight)
+        X_val_t, y_val_t, w_val_t = self._tensors(X_val, y_val, val_weight)
+        TensorDataset = torch.utils.data.TensorDataset
+        return _FitData(
+            train=TensorDataset(X_t, y_t, w_t),
+            valid=TensorDataset(X_val_t, y_val_t),
+            meta=TensorDataset(X_val_t, y_val_t, w_val_t),
+        )
+
+    def _encode(self, labels, name):
+        """Class indices of ``labels``; a label unseen in fit is an error."""
+        unknown = np.setdiff1d(labels, self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"{name} contains labels not seen in fit: {unknown[:5].tolist()}; "
+                f"known classes: {self.classes_[:10].tolist()}."
+            )
+        return np.searchsorted(self.classes_, labels)
+
+    def _stratified_split(self, y, seed):
+        """Train and validation indices, stratified by class, with clear errors."""
+        n_samples = len(y)
+        counts = np.bincount(y, minlength=len(self.classes_))
+        present = counts > 0
+        n_classes = int(present.sum())
+        fix = "Provide more samples, raise validation_fraction, or pass X_val and y_val."
+        if (counts[present] < 2).any():
+            smallest = self.classes_[present][np.argmin(counts[present])]
+            raise ValueError(
+                f"Class {smallest!r} has only 1 sample, too few for the stratified "
+                "validation split: every class needs at least 2 samples (one for training, "
+                f"one for validation). {fix}"
+            )
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        if n_val < n_classes or n_samples - n_val < n_classes:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} splits {n_samples} samples "
+                f"into {n_samples - n_val} for training and {n_val} for validation, but the "
+                f"stratified split needs at least {n_classes} (one per class) in each. {fix}"
+            )
+        return train_test_split(
+            np.arange(n_samples), test_size=n_val, stratify=y, random_state=seed
+        )
+
+    def _tensors(self, X, y, sample_weight):
+        # torch.tensor copies, so read-only inputs (memory maps) are fine
+        return (
+            torch.tensor(X, dtype=torch.float32, device=self.device),
+            torch.tensor(y, dtype=torch.long, device=self.device),
+            torch.tensor(sample_weight, dtype=torch.float32, device=self.device),
+        )
+
+    # ------------------------------------------------------- skorch extension points
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("valid_acc", EpochScoring(_valid_accuracy, name="valid_acc", lower_is_better=False)),
+            ("print_log", PrintLog()),
+        ]
+
+    def get_default_callbacks(self):
+        """skorch's default callbacks, plus ``EarlyStopping`` when ``early_stopping``."""
+        callbacks = self._default_callbacks
+        if self.early_stopping:
+            stopper = EarlyStopping(
+                monitor="valid_loss",
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                threshold_mode="abs",
+                load_best=True,
+                sink=print if self.verbose else noop,
+            )
+            callbacks.append(("early_stopping", stopper))
+        return callbacks
+
+    def initialize_module(self):
+        """Build the module; with ``module=None``, an MLP sized from the fitted data."""
+        if self.module is not None:
+            return super().initialize_module()
+        if "_classes" not in vars(self):
+            raise ValueError("module=None builds an MLP from the data: call fit, not initialize.")
+        sizes = tuple(self.hidden_layer_sizes)
+        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        kwargs = self.get_params_for("module")
+        self.module_ = MLP(self.n_features_in_, len(self.classes_), sizes, **kwargs)
+        return self
+
+    def initialize_criterion(self):
+        """Wrap the per-sample criterion in a :class:`LiLAWLoss` holding the meta parameters."""
+        kwargs = self.get_params_for("criterion")
+        takes_reduction = (
+            isinstance(self.criterion, type)
+            and "reduction" in inspect.signature(self.criterion).parameters
+        )
+        if takes_reduction:
+            kwargs.setdefault("reduction", "none")
+        loss = self.initialized_instance(self.criterion, kwargs)
+        self.criterion_ = LiLAWLoss(loss, self.alpha_init, self.beta_init, self.delta_init)
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        """Build the model's optimizer; ``weight_decay`` is its default weight decay."""
+        args, kwargs = self.get_params_for_optimizer("optimizer", self.get_all_learnable_params())
+        if self.weight_decay:
+            kwargs.setdefault("weight_decay", self.weight_decay)
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        return self
+
+    def check_data(self, X, y=None):
+        """Nothing to do: :meth:`fit` has validated the data before training."""
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """The training and validation datasets that :meth:`fit` prepared."""
+        return X.train, X.valid
+
+    def get_dataset(self, X, y=None):
+        """A ``TensorDataset`` of validated ``X`` (and ``y``) on the device."""
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        X = torch.tensor(X, dtype=torch.float32, device=self.device)
+        # like skorch's Dataset, stand in a dummy target when there is none
+        y = torch.zeros(len(X), dtype=torch.long, device=self.device) if y is None else y
+        return torch.utils.data.TensorDataset(X, torch.as_tensor(y, device=self.device))
+
+    def get_iterator(self, dataset, training=False):
+        """Mini-batches; training batches are shuffled with the seeded generator."""
+        if not training:
+            return super().get_iterator(dataset, training=False)
+        kwargs = {"batch_size": self.batch_size, "shuffle": True}
+        kwargs.update(self.get_params_for("iterator_train"))
+        if kwargs["shuffle"]:
+            kwargs.setdefault("generator", vars(self).get("_shuffle_generator"))
+        return self.iterator_train(dataset, **kwargs)
+
+    def _in_warmup(self):
+        return len(self.history) <= self.warmup_epochs
+
+    def train_step_single(self, batch, **fit_params):
+        """Forward, LiLAW-weighted loss (meta parameters fixed) and backward."""
+        self._set_training(True)
+        Xi, yi, sample_weight = batch
+        y_pred = self.infer(Xi, **fit_params)
+        if self._in_warmup():
+            weights = torch.ones_like(sample_weight)
+        else:
+            weights = self.criterion_.weights(y_pred, yi).total
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=weights * sample_weight)
+        if not torch.isfinite(loss):
+            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
+            raise ValueError(
+                f"Non-finite training loss ({loss.item()}) at epoch {epoch}, batch "
+                f"{batch_number}. Lower lr, scale the features, or check the module."
+            )
+        loss.backward()
+        self.history.record_batch("lilaw_weight", weights.mean().item())
+        return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        """One optimizer step of the model, then (after warm-up) one meta step."""
+        step = super().train_step(batch, **fit_params)
+        if not self._in_warmup():
+            self.meta_step(next(self._meta_batches), **fit_params)
+        return step
+
+    def meta_step(self, batch, **fit_params):
+        """Update ``alpha, beta, delta`` on a validation batch, without a graph.
+
+        The module runs in evaluation mode for this forward pass.
+        """
+        Xv, yv, sample_weight = batch
+        self._set_training(False)
+        with torch.no_grad():
+            y_pred = self.infer(Xv, **fit_params)
+        self.criterion_.meta_step(
+            y_pred, yv, sample_weight, lr=self.meta_lr, weight_decay=self.meta_weight_decay
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
+        """Mean per-sample loss, each sample's loss multiplied by ``sample_weight``.
+
+        During training ``sample_weight`` carries the LiLAW weights; the validation
+        loss is the plain mean.
+        """
+        losses = self.criterion_.per_sample_loss(y_pred, y_true)
+        if sample_weight is not None:
+            losses = losses * sample_weight
+        return losses.mean()
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight."""
+        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
+        alpha, beta, delta = self.criterion_.meta_params.tolist()
+        self.history.record("alpha", alpha)
+        self.history.record("beta", beta)
+        self.history.record("delta", delta)
+        weights = self.history[-1, "batches", :, "lilaw_weight"]
+        if weights:
+            sizes = self.history[-1, "batches", :, "train_batch_size"]
+            self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
+
+    # ----------------------------------------------------------------- prediction
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        return self.forward(X)
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the module's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return torch.softmax(self._logits(X).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        indices = self._logits(X).argmax(dim=1).numpy()
+        return self.classes_[indices]
+
+    def difficulty(self, X, y):
+        """Per-sample LiLAW weights and difficulty under the fitted model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,)
+            Observed labels (from ``classes_``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per sample (indexed like ``X`` when it is a DataFrame) with
+            ``p_label`` (probability of the observed label), ``p_max`` (largest
+            probability), ``w_easy``, ``w_moderate``, ``w_hard`` (``W_alpha``,
+            ``W_delta``, ``W_beta``), ``weight`` (their sum) and ``category`` (``'easy'``,
+            ``'moderate'`` or ``'hard'``: the component that dominates the weight).
+        """
+        logits = self._logits(X)
+        y = column_or_1d(y)
+        if len(y) != len(logits):
+            raise ValueError(f"X has {len(logits)} samples but y has {len(y)}.")
+        target = torch.as_tensor(self._encode(y, "y"))
+        p_label, p_max = label_probabilities(logits, target)
+        weights = lilaw_weights(p_label, p_max, self.criterion_.meta_params.cpu())
+        components = torch.stack(weights).numpy()
+        frame = pd.DataFrame(
+            {
+                "p_label": p_label.numpy(),
+                "p_max": p_max.numpy(),
+                "w_easy": components[0],
+                "w_moderate": components[1],
+                "w_hard": components[2],
+                "weight": components.sum(axis=0),
+                "category": pd.Categorical(
+                    CATEGORIES[components.argmax(axis=0)], categories=CATEGORIES
+                ),
+            }
+        )
+        if isinstance(X, pd.DataFrame):
+            frame.index = X.index
+        return frame

@@ -1,0 +1,133 @@
+"""Losses: the LiLAW-weighted loss (which carries alpha, beta, delta) and a focal loss."""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._weighting import (
+    ALPHA,
+    BETA,
+    DELTA,
+    label_probabilities,
+    lilaw_weights,
+    meta_gradient,
+    meta_update,
+)
+
+
+class FocalLoss(nn.Module):
+    """Multiclass focal loss on logits, ``-(1 - p_y) ** gamma * log(p_y)``.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        Focusing parameter; ``gamma=0`` is the cross-entropy.
+    reduction : {'none', 'mean', 'sum'}, default='none'
+        LiLAW needs ``'none'`` (one loss per sample).
+    """
+
+    def __init__(self, gamma=2.0, reduction="none"):
+        super().__init__()
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+        self.gamma = gamma
+        self.reduction = reduction
+
+    def forward(self, logits, target):
+        log_p = F.log_softmax(logits, dim=1).gather(1, target.long().view(-1, 1)).squeeze(1)
+        losses = -((1 - log_p.exp()) ** self.gamma) * log_p
+        if self.reduction == "mean":
+            return losses.mean()
+        if self.reduction == "sum":
+            return losses.sum()
+        return losses
+
+
+class LiLAWLoss(nn.Module):
+    """A per-sample loss re-weighted by LiLAW, holding ``alpha``, ``beta``, ``delta``.
+
+    The three meta parameters are a buffer, not a parameter: they are saved with the
+    module's ``state_dict`` (so skorch's ``save_params(f_criterion=...)`` and the
+    ``Checkpoint`` callback keep them) but no optimizer of the model ever sees them.
+    They change only through :meth:`meta_step`. The class has no skorch in it and can
+    drive a plain PyTorch loop::
+
+        criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"))
+        loss = (criterion.weights(logits, y).total * criterion.per_sample_loss(logits, y)).mean()
+        loss.backward(); optimizer.step()
+        with torch.no_grad():
+            criterion.meta_step(model(X_val_batch), y_val_batch, lr=0.01, weight_decay=0.01)
+
+    Parameters
+    ----------
+    loss : torch.nn.Module
+        A loss that returns one value per sample (``reduction='none'``).
+    alpha, beta, delta : float, default=2.0
+        Initial values of the meta parameters.
+    """
+
+    def __init__(self, loss, alpha=2.0, beta=2.0, delta=2.0):
+        super().__init__()
+        self.loss = loss
+        self.register_buffer(
+            "meta_params", torch.tensor([alpha, beta, delta], dtype=torch.float32)
+        )
+
+    @property
+    def alpha(self):
+        """Current ``alpha`` (easy samples), as a float."""
+        return float(self.meta_params[ALPHA])
+
+    @property
+    def beta(self):
+        """Current ``beta`` (hard samples), as a float."""
+        return float(self.meta_params[BETA])
+
+    @property
+    def delta(self):
+        """Current ``delta`` (moderate samples), as a float."""
+        return float(self.meta_params[DELTA])
+
+    def per_sample_loss(self, logits, target):
+        """The wrapped loss, checked to give one value per sample."""
+        losses = self.loss(logits, target)
+        if losses.shape != target.shape:
+            raise ValueError(
+                f"The criterion must return one loss per sample (shape {tuple(target.shape)}),"
+                f" but returned shape {tuple(losses.shape)}; construct it with "
+                "reduction='none'."
+            )
+        return losses
+
+    def weights(self, logits, target):
+        """LiLAW's weight components for a batch, with ``alpha, beta, delta`` held fixed."""
+        p_label, p_max = label_probabilities(logits, target)
+        with torch.no_grad():
+            return lilaw_weights(p_label, p_max, self.meta_params)
+
+    def forward(self, logits, target):
+        """The LiLAW-weighted mean loss, ``mean(w_i * l_i)``."""
+        losses = self.per_sample_loss(logits, target)
+        return (self.weights(logits, target).total * losses).mean()
+
+    @torch.no_grad()
+    def meta_step(self, logits, target, sample_weight=None, *, lr, weight_decay):
+        """One meta step of ``alpha, beta, delta`` on a validation batch.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            The (updated) model's output on the validation batch; no graph is needed.
+        target : torch.Tensor of shape (n_samples,)
+            Validation labels as class indices.
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Multiplies each sample's loss.
+        lr, weight_decay : float
+            Meta learning rate and meta weight decay.
+        """
+        losses = self.per_sample_loss(logits, target).float()
+        if sample_weight is not None:
+            losses = losses * sample_weight
+        p_label, p_max = label_probabilities(logits, target)
+        grad = meta_gradient(p_label, p_max, losses, self.meta_params)
+        meta_update(self.meta_params, grad, lr, weight_decay)
