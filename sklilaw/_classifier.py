@@ -220,8 +220,9 @@ class LiLAWClassifier(NeuralNetClassifier):
         torch_load_kwargs=None,
         **kwargs,
     ):
-        self.module = module
-        self.criterion = criterion
+        # skorch's __setattr__ would take a torch module given here for one assigned
+        # outside initialize() (it tests for initialized_, a class attribute here)
+        vars(self).update(module=module, criterion=criterion)
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
@@ -273,7 +274,6 @@ class LiLAWClassifier(NeuralNetClassifier):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        self._validate_params()  # skorch's check for misspelled routed parameters
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -365,6 +365,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             with self._seeded_torch(int(torch_seed)):
                 if reset:
                     self.initialize()
+                self._check_module_output(fit_data.valid.tensors[0][:2])
                 self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
                 super().partial_fit(fit_data, None)
         except BaseException:
@@ -388,6 +389,19 @@ class LiLAWClassifier(NeuralNetClassifier):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             yield
+
+    def _check_module_output(self, X):
+        """Fail before training if the module does not output one logit per class."""
+        self._set_training(False)
+        with torch.no_grad():
+            output = self.infer(X)
+        expected = (len(X), len(self.classes_))
+        if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected:
+            shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+            raise ValueError(
+                f"The module must map {len(X)} samples to logits of shape {expected} "
+                f"(n_samples, n_classes), but returned {shape}."
+            )
 
     def _prepare_fit_data(self, X, y, sample_weight, X_val, y_val, *, reset, classes, seed):
         """Validate everything, set the data-dependent attributes, build the tensors."""
@@ -452,7 +466,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         if (counts[present] < 2).any():
             smallest = self.classes_[present][np.argmin(counts[present])]
             raise ValueError(
-                f"Class {smallest!r} has only 1 sample, too few for the stratified "
+                f"Class {smallest} has only 1 sample, too few for the stratified "
                 "validation split: every class needs at least 2 samples (one for training, "
                 f"one for validation). {fix}"
             )

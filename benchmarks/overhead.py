@@ -1,0 +1,419 @@
+"""Fit-time overhead of LiLAW compared with plain skorch training.
+
+What it measures
+----------------
+The wall-clock time of ``fit`` for the same network (``sklilaw.MLP`` with one hidden
+layer of 100 units), on the same data, with the same batch size, number of epochs,
+optimizer (Adam, lr 1e-3, weight decay 1e-4) and the same 15% stratified validation
+split (made once here with ``train_test_split`` and given to every method), on the CPU.
+The rows are:
+
+1. ``plain skorch``: ``skorch.NeuralNetClassifier`` with cross-entropy, fed float32
+   ``X`` and int64 ``y`` through skorch's default ``Dataset``/``DataLoader`` path; the
+   validation split is given with ``train_split=predefined_split(...)``.
+2. ``LiLAW, no meta step``: ``LiLAWClassifier(warmup_epochs=max_epochs)``, i.e. the
+   package's own data path (``TensorBatches`` slicing tensors on the device) with the
+   unweighted loss and no meta step. It isolates the cost of the data path.
+3. ``LiLAW``: ``LiLAWClassifier`` with its default meta step (closed-form gradient of
+   ``alpha, beta, delta`` on a gradient-free validation forward pass).
+4. ``LiLAW, authors' meta step``: a subclass whose meta step does what the authors'
+   public code does: a validation forward pass with a graph, in training mode, and a
+   full backward pass through the network, whose gradients are thrown away.
+5. ``LiLAW (DataLoader)``: ``LiLAWClassifier`` with ``torch.utils.data.DataLoader`` as
+   training and validation iterator, to show what the lean data path buys.
+
+All methods are fitted side by side in one process, interleaved per repeat (the order of
+the methods is rotated each repeat, so drift of a shared, noisy machine spreads over all
+of them), with the same seed for every method within a repeat. The table reports the
+median fit time, its ratio to plain skorch's median, the min/max fit time and the median
+test accuracy on a held-out 25% test split. The accuracy is only there to show that the
+speed is not bought with a broken model; it is not what this benchmark is about.
+
+Target: LiLAW's median fit time at most 1.10x plain skorch's.
+
+Usage::
+
+    python benchmarks/overhead.py                      # defaults: 5 repeats, 20 epochs
+    python benchmarks/overhead.py --repeats 9 --epochs 30 --threads 1 --output out.md
+"""
+
+import argparse
+import gc
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+
+import numpy as np
+import sklearn
+import skorch
+import torch
+from sklearn.datasets import load_digits, make_classification
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils import check_random_state
+from skorch.helper import predefined_split
+
+from sklilaw import MLP, LiLAWClassifier, label_probabilities, lilaw_weights, meta_gradient
+from sklilaw import meta_update
+
+BATCH_SIZE = 128
+LR = 1e-3
+WEIGHT_DECAY = 1e-4
+VALIDATION_FRACTION = 0.15
+TEST_FRACTION = 0.25
+HIDDEN_LAYER_SIZES = (100,)
+TARGET_RATIO = 1.10
+
+
+# --------------------------------------------------------------------------- methods
+class AuthorsMetaStepLiLAW(LiLAWClassifier):
+    """LiLAW whose meta step follows the authors' public code.
+
+    The validation batch goes through the module in training mode *with* a graph, the
+    weighted loss ``mean(w_i * l_i)`` is built with ``alpha, beta, delta`` as leaf
+    tensors that require a gradient (the weights come from the detached softmax outputs
+    ``a = s[y]``, ``m = max(s)``), and ``backward()`` runs through the whole network.
+    Only the gradient of the three scalars is used; the network's gradients are
+    discarded.
+
+    Since ``a``, ``m`` and ``l_i`` do not depend on ``alpha, beta, delta``, this gives the
+    same meta-gradient as the closed form of ``sklilaw.meta_gradient`` (checked once at
+    start-up by :func:`check_meta_gradients`); it only costs a backward pass more.
+    """
+
+    def authors_meta_gradient(self, batch, **fit_params):
+        """The meta-gradient ``dL/d(alpha, beta, delta)`` by autograd through the network."""
+        Xv, yv, sample_weight = batch
+        self._set_training(True)
+        y_pred = self.infer(Xv, **fit_params)  # with a graph through the network
+        alpha, beta, delta = (
+            p.detach().clone().requires_grad_(True) for p in self.criterion_.meta_params
+        )
+        p_label, p_max = label_probabilities(y_pred, yv)  # detached, as in the authors' code
+        weights = lilaw_weights(p_label, p_max, torch.stack([alpha, beta, delta])).total
+        losses = self.criterion_.per_sample_loss(y_pred, yv) * sample_weight
+        (weights * losses).mean().backward()  # through the whole network
+        grad = torch.stack([alpha.grad, beta.grad, delta.grad])
+        self.optimizer_.zero_grad()  # the network's gradients are thrown away
+        return grad
+
+    def meta_step(self, batch, **fit_params):
+        grad = self.authors_meta_gradient(batch, **fit_params)
+        meta_update(self.criterion_.meta_params, grad, self.meta_lr, self.meta_weight_decay)
+
+
+def lilaw_torch_seed(seed):
+    """The torch seed ``LiLAWClassifier(random_state=seed)`` initialises its module with.
+
+    sklilaw 0.1.0.dev0 draws ``(split, torch, shuffle)`` seeds from
+    ``check_random_state(random_state)``; seeding plain skorch with the same torch seed
+    gives it the same initial weights as the LiLAW rows (checked at start-up by
+    :func:`check_same_initial_weights`, which only warns if that private detail changes;
+    the timings do not depend on it).
+    """
+    return int(check_random_state(seed).randint(np.iinfo(np.int32).max, size=3)[1])
+
+
+def make_plain_skorch(n_features, n_classes, epochs, valid_dataset, lr=LR):
+    """Plain skorch: skorch's default data path, unweighted cross-entropy."""
+    return skorch.NeuralNetClassifier(
+        module=MLP,
+        module__n_features=n_features,
+        module__n_classes=n_classes,
+        module__hidden_layer_sizes=HIDDEN_LAYER_SIZES,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=lr,
+        optimizer__weight_decay=WEIGHT_DECAY,
+        batch_size=BATCH_SIZE,
+        max_epochs=epochs,
+        iterator_train__shuffle=True,
+        train_split=predefined_split(valid_dataset),
+        device="cpu",
+        verbose=0,
+    )
+
+
+def make_lilaw(epochs, seed, cls=LiLAWClassifier, **params):
+    """A LiLAWClassifier (or subclass) with the shared settings.
+
+    ``module=None`` with ``hidden_layer_sizes=(100,)`` makes LiLAWClassifier build
+    ``sklilaw.MLP(n_features, n_classes, hidden_layer_sizes=(100,))`` from the data, the
+    same module as plain skorch's. (sklilaw 0.1.0.dev0 rejects both ``module=MLP`` with
+    routed ``module__*`` parameters and a module instance; see the benchmark's report.)
+    ``weight_decay`` is LiLAWClassifier's own parameter for Adam's weight decay, the
+    same as skorch's ``optimizer__weight_decay``; ``random_state`` seeds the module's
+    initialisation and the shuffling.
+    """
+    params.setdefault("lr", LR)
+    return cls(
+        module=None,
+        hidden_layer_sizes=HIDDEN_LAYER_SIZES,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        weight_decay=WEIGHT_DECAY,
+        batch_size=BATCH_SIZE,
+        max_epochs=epochs,
+        random_state=seed,
+        device="cpu",
+        verbose=0,
+        **params,
+    )
+
+
+PLAIN = "plain skorch"
+METHODS = {
+    PLAIN: None,  # built by make_plain_skorch
+    "LiLAW, no meta step": lambda ep, seed: make_lilaw(ep, seed, warmup_epochs=ep),
+    "LiLAW": lambda ep, seed: make_lilaw(ep, seed),
+    "LiLAW, authors' meta step": lambda ep, seed: make_lilaw(
+        ep, seed, cls=AuthorsMetaStepLiLAW
+    ),
+    "LiLAW (DataLoader)": lambda ep, seed: make_lilaw(
+        ep,
+        seed,
+        iterator_train=torch.utils.data.DataLoader,
+        iterator_valid=torch.utils.data.DataLoader,
+    ),
+}
+
+
+# ------------------------------------------------------------------------------ data
+class Split:
+    """One data set, split once: fit / validation (15%) / test (25%), all stratified."""
+
+    def __init__(self, name, X, y, scaler, seed=0):
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=TEST_FRACTION, stratify=y, random_state=seed
+        )
+        scaler.fit(X_train)
+        X_train = scaler.transform(X_train).astype(np.float32)
+        X_test = scaler.transform(X_test).astype(np.float32)
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            X_train, y_train, test_size=VALIDATION_FRACTION, stratify=y_train, random_state=seed
+        )
+        self.name = name
+        self.X_fit, self.y_fit = X_fit, y_fit.astype(np.int64)
+        self.X_val, self.y_val = X_val, y_val.astype(np.int64)
+        self.X_test, self.y_test = X_test, y_test.astype(np.int64)
+        self.n_features = X.shape[1]
+        self.n_classes = len(np.unique(y))
+
+    def describe(self):
+        return (
+            f"{self.name}: {len(self.y_fit)} fit / {len(self.y_val)} validation / "
+            f"{len(self.y_test)} test samples, {self.n_features} features, "
+            f"{self.n_classes} classes"
+        )
+
+
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return Split("digits (load_digits, scaled to [0, 1])", X, y, MinMaxScaler())
+
+
+def synthetic_split(n_samples, n_features, n_classes):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=min(n_features, 40),
+        n_redundant=min(max(n_features - 40, 0), 40),
+        n_classes=n_classes,
+        class_sep=1.0,
+        random_state=0,
+    )
+    name = f"synthetic (make_classification, {n_samples} x {n_features}, standardised)"
+    return Split(name, X, y, StandardScaler())
+
+
+# --------------------------------------------------------------------------- fitting
+def fit_once(method, split, epochs, seed):
+    """Fit one method once; return (fit seconds, test accuracy, fitted estimator)."""
+    gc.collect()
+    if method == PLAIN:
+        valid = skorch.dataset.Dataset(split.X_val, split.y_val)
+        net = make_plain_skorch(split.n_features, split.n_classes, epochs, valid)
+        with torch.random.fork_rng():
+            torch.manual_seed(lilaw_torch_seed(seed))  # initialisation and shuffling
+            start = time.perf_counter()
+            net.fit(split.X_fit, split.y_fit)
+            seconds = time.perf_counter() - start
+    else:
+        net = METHODS[method](epochs, seed)
+        start = time.perf_counter()
+        net.fit(split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
+        seconds = time.perf_counter() - start
+    accuracy = float((net.predict(split.X_test) == split.y_test).mean())
+    return seconds, accuracy
+
+
+def check_same_initial_weights(split, seed):
+    """Warn unless plain skorch and LiLAW start from the same weights (lr=0, one epoch)."""
+    valid = skorch.dataset.Dataset(split.X_val, split.y_val)
+    plain = make_plain_skorch(split.n_features, split.n_classes, 1, valid, lr=0.0)
+    with torch.random.fork_rng():
+        torch.manual_seed(lilaw_torch_seed(seed))
+        plain.fit(split.X_fit, split.y_fit)
+    lilaw = make_lilaw(1, seed, lr=0.0, warmup_epochs=1)
+    lilaw.fit(split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
+    same = all(
+        torch.equal(a, b)
+        for a, b in zip(plain.module_.state_dict().values(), lilaw.module_.state_dict().values())
+    )
+    if not same:
+        print("  warning: plain skorch and LiLAW start from different weights", file=sys.stderr)
+    return same
+
+
+def check_meta_gradients(split, seed):
+    """Sanity check: the authors' autograd meta-gradient equals the closed form.
+
+    Fits the authors' variant for one epoch (this also warms up torch), then compares
+    both gradients on the first validation batch.
+    """
+    net = make_lilaw(1, seed, cls=AuthorsMetaStepLiLAW)
+    net.fit(split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
+    Xv = torch.as_tensor(split.X_val[:BATCH_SIZE])
+    yv = torch.as_tensor(split.y_val[:BATCH_SIZE])
+    batch = (Xv, yv, torch.ones(len(yv)))
+    autograd = net.authors_meta_gradient(batch)
+    with torch.no_grad():
+        net.module_.train()
+        logits = net.module_(Xv)
+        p_label, p_max = label_probabilities(logits, yv)
+        losses = net.criterion_.per_sample_loss(logits, yv)
+        closed = meta_gradient(p_label, p_max, losses, net.criterion_.meta_params)
+    torch.testing.assert_close(autograd, closed, rtol=1e-4, atol=1e-7)
+    return closed
+
+
+def warm_up(split, epochs, seed):
+    """One untimed fit of every method, so lazy initialisation is not timed."""
+    for method in METHODS:
+        fit_once(method, split, min(epochs, 2), seed)
+
+
+def run_benchmark(split, epochs, repeats, seed):
+    """Fit every method ``repeats`` times, interleaved and rotated; return the results."""
+    methods = list(METHODS)
+    times = {m: [] for m in methods}
+    accuracies = {m: [] for m in methods}
+    for repeat in range(repeats):
+        shift = repeat % len(methods)
+        order = methods[shift:] + methods[:shift]
+        for method in order:
+            seconds, accuracy = fit_once(method, split, epochs, seed + repeat)
+            times[method].append(seconds)
+            accuracies[method].append(accuracy)
+        print(
+            f"  repeat {repeat + 1}/{repeats}: "
+            + ", ".join(f"{m} {times[m][-1]:.2f}s" for m in methods),
+            file=sys.stderr,
+            flush=True,
+        )
+    return times, accuracies
+
+
+# ---------------------------------------------------------------------------- report
+def markdown_table(times, accuracies):
+    base = statistics.median(times[PLAIN])
+    lines = [
+        "| method | median fit s | ratio to plain skorch | min / max fit s | median test accuracy |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for method in times:
+        median = statistics.median(times[method])
+        lines.append(
+            f"| {method} | {median:.3f} | {median / base:.2f}x | "
+            f"{min(times[method]):.3f} / {max(times[method]):.3f} | "
+            f"{statistics.median(accuracies[method]):.4f} |"
+        )
+    ratio = statistics.median(times["LiLAW"]) / base
+    verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+    lines.append("")
+    lines.append(
+        f"Target LiLAW / plain skorch <= {TARGET_RATIO:.2f}x: {ratio:.2f}x, {verdict}."
+    )
+    return "\n".join(lines)
+
+
+def header(args):
+    command = shlex.join(["python", *sys.argv])
+    threads = torch.get_num_threads()
+    thread_note = "set by --threads" if args.threads else "torch's default"
+    return "\n".join(
+        [
+            "# LiLAW fit-time overhead versus plain skorch",
+            "",
+            f"torch {torch.__version__}, skorch {skorch.__version__}, "
+            f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
+            f"Python {platform.python_version()}; CPU, {os.cpu_count()} logical cores, "
+            f"torch threads {threads} ({thread_note}); epochs {args.epochs}, "
+            f"batch size {BATCH_SIZE}, repeats {args.repeats}, seed {args.seed}.",
+            "",
+            f"Command: `{command}`",
+            "",
+            "Median of the repeats; methods interleaved and rotated per repeat. Test "
+            "accuracy only shows the models are sound; it is not what is measured here.",
+        ]
+    )
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="fits per method and data set")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per fit")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads value (default: leave torch's default)",
+    )
+    parser.add_argument("--synthetic-samples", type=int, default=20000)
+    parser.add_argument("--synthetic-features", type=int, default=200)
+    parser.add_argument("--synthetic-classes", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0, help="seed of repeat 0 (then +1 per repeat)")
+    parser.add_argument("--output", help="also write the Markdown report to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    wall_start = time.perf_counter()
+    splits = [
+        digits_split(),
+        synthetic_split(args.synthetic_samples, args.synthetic_features, args.synthetic_classes),
+    ]
+    sections = [header(args)]
+    for split in splits:
+        print(f"{split.describe()}", file=sys.stderr, flush=True)
+        grad = check_meta_gradients(split, args.seed)
+        print(
+            f"  sanity check passed: authors' meta-gradient == closed form {grad.tolist()}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if check_same_initial_weights(split, args.seed):
+            print("  plain skorch and LiLAW start from the same weights", file=sys.stderr)
+        warm_up(split, args.epochs, args.seed)
+        times, accuracies = run_benchmark(split, args.epochs, args.repeats, args.seed)
+        sections.append(f"## {split.describe()}\n\n{markdown_table(times, accuracies)}")
+    wall = time.perf_counter() - wall_start
+    sections.append(f"Total wall time of the benchmark: {wall:.0f} s.")
+    report = "\n\n".join(sections) + "\n"
+    print(report)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,440 @@
+"""LiLAWClassifier: the method, the scikit-learn contract, persistence and bad input."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import ProgressBar
+from torch import nn
+
+from sklilaw import MLP, FocalLoss, LiLAWClassifier, LiLAWLoss
+
+FAST = dict(max_epochs=3, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X).astype(np.float64), y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+# --------------------------------------------------------------------------- the method
+def _independent_meta_recursion(logits, y, params, steps, lr, weight_decay):
+    """alpha, beta, delta after ``steps`` meta steps on a fixed validation set, in float64.
+
+    Written out from LILAW.md without the package's functions.
+    """
+    z = logits - logits.max(axis=1, keepdims=True)
+    s = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    a = s[np.arange(len(y)), y]
+    m = s.max(axis=1)
+    losses = -np.log(a)
+    alpha, beta, delta = params
+    for _ in range(steps):
+        w_a = 1 / (1 + np.exp(-(alpha * a - m)))
+        w_b = 1 / (1 + np.exp(beta * a - m))
+        w_d = np.exp(-((delta * a - m) ** 2) / 2)
+        g_alpha = np.mean(w_a * (1 - w_a) * a * losses)
+        g_beta = np.mean(-w_b * (1 - w_b) * a * losses)
+        g_delta = np.mean(-w_d * (delta * a - m) * a * losses)
+        alpha -= lr * (g_alpha + weight_decay * alpha)
+        beta -= lr * (g_beta + weight_decay * beta)
+        delta -= lr * (g_delta + weight_decay * delta)
+        alpha = max(alpha, 1.0)
+        delta = max(delta, beta)
+    return alpha, beta, delta
+
+
+@pytest.mark.parametrize("warmup_epochs", [0, 1])
+def test_meta_steps_follow_the_paper_recursion_with_a_frozen_model(digits, warmup_epochs):
+    X, y = digits
+    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=60, random_state=0, stratify=y)
+    X_train, y_train = X_train[:300], y_train[:300]
+    clf = LiLAWClassifier(
+        lr=0.0,  # the model stays at its initialisation: only alpha, beta, delta move
+        batch_size=64,  # the whole validation set (60 rows) is every meta batch
+        max_epochs=3,
+        warmup_epochs=warmup_epochs,
+        meta_lr=0.5,  # large, so that the clamps and the recursion really matter
+        meta_weight_decay=0.01,
+        alpha_init=1.2,
+        beta_init=2.5,
+        delta_init=2.0,
+        random_state=0,
+    )
+    initial = clone(clf).set_params(max_epochs=1, meta_lr=0.0)
+    clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    initial.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    for p, q in zip(clf.module_.parameters(), initial.module_.parameters()):
+        assert torch.equal(p, q)  # lr=0 froze the model
+
+    clf.module_.eval()
+    with torch.no_grad():
+        logits = clf.module_(torch.tensor(X_val, dtype=torch.float32)).double().numpy()
+    steps = (3 - warmup_epochs) * int(np.ceil(300 / 64))
+    expected = _independent_meta_recursion(
+        logits, np.searchsorted(clf.classes_, y_val), (1.2, 2.5, 2.0), steps, 0.5, 0.01
+    )
+    np.testing.assert_allclose((clf.alpha_, clf.beta_, clf.delta_), expected, rtol=1e-5)
+    assert clf.alpha_ >= 1.0 and clf.delta_ >= clf.beta_
+
+
+def test_warmup_trains_unweighted_without_meta_steps(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**{**FAST, "max_epochs": 2}, warmup_epochs=2).fit(X, y)
+    assert (clf.alpha_, clf.beta_, clf.delta_) == (2.0, 2.0, 2.0)
+    assert clf.history[:, "mean_weight"] == [1.0, 1.0]
+
+
+def test_meta_parameters_never_reach_the_model_optimizer(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    meta = clf.criterion_.meta_params
+    assert not meta.requires_grad
+    optimized = [p for group in clf.optimizer_.param_groups for p in group["params"]]
+    assert all(p is not meta for p in optimized)
+    assert {id(p) for p in optimized} == {id(p) for p in clf.module_.parameters()}
+    assert clf.optimizer_.param_groups[0]["weight_decay"] == 1e-4
+    assert clf.alpha_ != 2.0  # the meta steps did move them
+
+
+def test_training_loss_is_weighted_and_validation_loss_is_not(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    for epoch in clf.history:
+        batches = [b for b in epoch["batches"] if "lilaw_weight" in b]
+        assert all(0 < b["lilaw_weight"] < 3 for b in batches)
+        sizes = [b["train_batch_size"] for b in batches]
+        expected = np.average([b["lilaw_weight"] for b in batches], weights=sizes)
+        assert epoch["mean_weight"] == pytest.approx(expected)
+    assert clf.history[-1, "alpha"] == pytest.approx(clf.alpha_)
+    assert clf.history[-1, "delta"] == pytest.approx(clf.delta_)
+
+
+def test_sample_weight_multiplies_the_lilaw_weight(iris):
+    X, y = iris
+    frozen = dict(FAST, lr=0.0, meta_lr=0.0)
+    plain = LiLAWClassifier(**frozen).fit(X, y)
+    doubled = LiLAWClassifier(**frozen).fit(X, y, sample_weight=np.full(len(y), 2.0))
+    np.testing.assert_allclose(
+        doubled.history[:, "train_loss"], 2 * np.array(plain.history[:, "train_loss"]), rtol=1e-6
+    )
+    ones = LiLAWClassifier(**FAST).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(ones.predict_proba(X), LiLAWClassifier(**FAST).fit(X, y).predict_proba(X))
+
+
+def test_user_validation_set_replaces_the_split(iris):
+    X, y = iris
+    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=30, random_state=0)
+    clf = LiLAWClassifier(**FAST).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    first = clf.history[0, "batches"]
+    assert sum(b.get("train_batch_size", 0) for b in first) == len(X_train)
+    assert sum(b.get("valid_batch_size", 0) for b in first) == len(X_val)
+
+
+def test_internal_split_is_stratified_and_sized_by_validation_fraction(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, validation_fraction=0.2).fit(X, y)
+    first = clf.history[0, "batches"]
+    assert sum(b.get("valid_batch_size", 0) for b in first) == 30
+    assert sum(b.get("train_batch_size", 0) for b in first) == 120
+
+
+def test_early_stopping_restores_the_best_epoch(digits):
+    X, y = digits
+    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    clf = LiLAWClassifier(
+        hidden_layer_sizes=(256,), lr=0.01, early_stopping=True, n_iter_no_change=2, max_epochs=200,
+        random_state=0,
+    ).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    valid_losses = clf.history[:, "valid_loss"]
+    assert len(valid_losses) < 200
+    proba = clf.predict_proba(X_val)
+    restored_loss = -np.mean(np.log(proba[np.arange(len(y_val)), y_val]))
+    assert restored_loss == pytest.approx(min(valid_losses), rel=1e-4)
+    assert restored_loss < valid_losses[-1]
+
+
+# ------------------------------------------------------------ the scikit-learn contract
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["setosa", "versicolor", "virginica"]), np.array([3, 7, 11]), np.array([-5, 0, 5])],
+    ids=["strings", "ints-not-from-0", "negative-ints"],
+)
+def test_any_label_type_round_trips(iris, labels):
+    X, y = iris
+    clf = LiLAWClassifier(**{**FAST, "max_epochs": 30}).fit(X, labels[y])
+    np.testing.assert_array_equal(clf.classes_, labels)
+    predicted = clf.predict(X)
+    assert set(predicted) <= set(labels) and predicted.dtype == labels.dtype
+    assert clf.score(X, labels[y]) > 0.8
+    assert clf.difficulty(X, labels[y])["category"].notna().all()
+
+
+def test_binary_float32_and_dataframe_input():
+    data = load_breast_cancer(as_frame=True)
+    X = pd.DataFrame(StandardScaler().fit_transform(data.data), columns=data.data.columns)
+    y = data.target.map({0: "malignant", 1: "benign"})
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, X.columns)
+    assert clf.n_features_in_ == 30
+    proba = clf.predict_proba(X.astype(np.float32))
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(X, y) > 0.9
+    frame = clf.difficulty(X.iloc[10:20], y.iloc[10:20])
+    assert list(frame.index) == list(range(10, 20))
+
+
+def test_same_random_state_same_model(iris):
+    X, y = iris
+    first = LiLAWClassifier(**FAST).fit(X, y)
+    second = LiLAWClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert (first.alpha_, first.beta_, first.delta_) == (second.alpha_, second.beta_, second.delta_)
+    other = LiLAWClassifier(**{**FAST, "random_state": 1}).fit(X, y)
+    assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
+
+
+def test_seeding_leaves_torch_global_random_state_alone(iris):
+    X, y = iris
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    LiLAWClassifier(**FAST).fit(X, y)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_pipeline_grid_search_and_cross_validation():
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), LiLAWClassifier(**FAST))
+    search = GridSearchCV(
+        pipe, {"lilawclassifier__meta_lr": [0.0, 0.01], "lilawclassifier__hidden_layer_sizes": [(16,), (32,)]},
+        cv=3, n_jobs=2, error_score="raise",
+    ).fit(X, y)
+    assert search.best_score_ > 0.9
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_estimator_.score(X, y) > 0.9
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.85
+
+
+def test_custom_module_class_with_routed_parameters_and_focal_loss(digits):
+    X, y = digits
+
+    class CNN(nn.Module):
+        def __init__(self, channels=4):
+            super().__init__()
+            self.conv = nn.Conv2d(1, channels, 3, padding=1)
+            self.head = nn.Linear(channels * 64, 10)
+
+        def forward(self, x):
+            return self.head(torch.relu(self.conv(x.view(-1, 1, 8, 8))).flatten(1))
+
+    clf = LiLAWClassifier(CNN, module__channels=6, criterion=FocalLoss, criterion__gamma=1.0, **FAST).fit(X, y)
+    assert clf.module_.conv.out_channels == 6
+    assert isinstance(clf.criterion_.loss, FocalLoss) and clf.criterion_.loss.gamma == 1.0
+    assert clf.score(X, y) > 0.8
+    assert clf.get_params()["module__channels"] == 6
+    assert clone(clf).get_params()["module__channels"] == 6
+
+
+def test_module_instance_and_criterion_instance(iris):
+    X, y = iris
+    module = MLP(4, 3, hidden_layer_sizes=(8,))
+    clf = LiLAWClassifier(module, criterion=nn.CrossEntropyLoss(reduction="none"), **FAST).fit(X, y)
+    assert clf.module_ is module
+    assert isinstance(clf.criterion_, LiLAWLoss)
+
+
+def test_default_mlp_follows_hidden_layer_sizes_and_module_params(iris):
+    X, y = iris
+    clf = LiLAWClassifier(hidden_layer_sizes=(7, 5), module__dropout=0.1, **FAST).fit(X, y)
+    linear = [layer for layer in clf.module_ if isinstance(layer, nn.Linear)]
+    assert [(l.in_features, l.out_features) for l in linear] == [(4, 7), (7, 5), (5, 3)]
+    assert any(isinstance(layer, nn.Dropout) for layer in clf.module_)
+
+
+def test_skorch_callbacks_and_partial_fit(iris, capsys):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, callbacks=[ProgressBar()], verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "alpha" in out and "valid_loss" in out
+    alpha = clf.alpha_
+    clf.partial_fit(X, y)
+    assert len(clf.history) == 6 and clf.alpha_ != alpha
+
+    first = LiLAWClassifier(**FAST).partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    np.testing.assert_array_equal(first.classes_, [0, 1, 2])
+    first.partial_fit(X, y)
+    assert first.predict_proba(X).shape == (150, 3)
+
+
+def test_difficulty_matches_the_weights_of_the_fitted_model(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    frame = clf.difficulty(X, y)
+    assert list(frame.columns) == [
+        "p_label", "p_max", "w_easy", "w_moderate", "w_hard", "weight", "category"
+    ]
+    proba = clf.predict_proba(X)
+    a, m = proba[np.arange(len(y)), y], proba.max(axis=1)
+    np.testing.assert_allclose(frame["p_label"], a, rtol=1e-5)
+    np.testing.assert_allclose(frame["p_max"], m, rtol=1e-5)
+    np.testing.assert_allclose(frame["w_easy"], 1 / (1 + np.exp(-(clf.alpha_ * a - m))), rtol=1e-5)
+    np.testing.assert_allclose(frame["w_hard"], 1 / (1 + np.exp(clf.beta_ * a - m)), rtol=1e-5)
+    np.testing.assert_allclose(frame["w_moderate"], np.exp(-((clf.delta_ * a - m) ** 2) / 2), rtol=1e-5)
+    np.testing.assert_allclose(frame["weight"], frame[["w_easy", "w_moderate", "w_hard"]].sum(axis=1), rtol=1e-6)
+    dominant = frame[["w_easy", "w_moderate", "w_hard"]].to_numpy().argmax(axis=1)
+    assert list(frame["category"]) == list(np.array(["easy", "moderate", "hard"])[dominant])
+    with pytest.raises(ValueError, match="not seen in fit"):
+        clf.difficulty(X[:2], [0, 5])
+
+
+# ---------------------------------------------------------------------------- persistence
+def test_clone_and_pickle(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, module__dropout=0.0).fit(X, y)
+    copy = clone(clf)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(copy)
+    assert copy.get_params()["module__dropout"] == 0.0
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert (restored.alpha_, restored.beta_, restored.delta_) == (clf.alpha_, clf.beta_, clf.delta_)
+    assert restored.history[:, "alpha"] == clf.history[:, "alpha"]
+
+
+def test_save_params_and_load_params_keep_alpha_beta_delta(iris, tmp_path):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    files = dict(
+        f_params=tmp_path / "params.pt", f_criterion=tmp_path / "criterion.pt", f_history=tmp_path / "history.json"
+    )
+    clf.save_params(**files)
+    # a new estimator needs the data's shape and classes: a one-epoch fit gives them
+    new = LiLAWClassifier(**{**FAST, "max_epochs": 1, "random_state": 1}).fit(X, y)
+    assert new.alpha_ != clf.alpha_
+    new.load_params(**files)
+    assert (new.alpha_, new.beta_, new.delta_) == (clf.alpha_, clf.beta_, clf.delta_)
+    np.testing.assert_array_equal(new.predict_proba(X), clf.predict_proba(X))
+    assert new.history[:, "alpha"] == clf.history[:, "alpha"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, device="cuda").fit(X, y)
+    assert clf.criterion_.meta_params.is_cuda
+    assert clf.predict_proba(X).shape == (150, 3)
+    assert clf.difficulty(X, y).shape == (150, 7)
+
+
+# ------------------------------------------------------------------------------ bad input
+def _bad_inputs():
+    X, y = load_iris(return_X_y=True)
+    nan = X.copy()
+    nan[3, 1] = np.nan
+    inf = X.copy()
+    inf[0, 0] = np.inf
+    tiny_class = np.r_[y[:100], 2]  # class 2 has one sample
+    X_tiny = X[:101]
+    return [
+        ("NaN", (nan, y), {}, {}, "NaN"),
+        ("inf", (inf, y), {}, {}, "infinity"),
+        ("one class", (X[:50], y[:50]), {}, {}, "1 class"),
+        ("class of one sample", (X_tiny, tiny_class), {}, {}, "Class 2 has only 1 sample"),
+        ("split too small", (X[::10], y[::10]), {"validation_fraction": 0.05}, {}, "one per class"),
+        ("fraction 0", (X, y), {"validation_fraction": 0.0}, {}, "validation_fraction"),
+        ("fraction 1", (X, y), {"validation_fraction": 1.0}, {}, "validation_fraction"),
+        ("fraction > 1", (X, y), {"validation_fraction": 1.5}, {}, "validation_fraction"),
+        ("lengths", (X, y[:-1]), {}, {}, "inconsistent numbers of samples"),
+        ("X_val alone", (X, y), {}, {"X_val": X[:10]}, "X_val and y_val"),
+        ("y_val alone", (X, y), {}, {"y_val": y[:10]}, "X_val and y_val"),
+        ("y_val unknown", (X, y), {}, {"X_val": X[:2], "y_val": [0, 9]}, "not seen in fit"),
+        ("X_val features", (X, y), {}, {"X_val": X[:3, :2], "y_val": y[:3]}, "features"),
+        ("X_val lengths", (X, y), {}, {"X_val": X[:3], "y_val": y[:2]}, "X_val has 3 samples"),
+        ("negative weight", (X, y), {}, {"sample_weight": -np.ones(150)}, "Negative values.*sample_weight"),
+        ("weight length", (X, y), {}, {"sample_weight": np.ones(10)}, r"sample_weight.shape == \(10,\)"),
+        ("one weighted class", (X, y), {}, {"sample_weight": (y == 0).astype(float)}, "at least 2 classes"),
+        ("unknown parameter", (X, y), {"alpha": 3.0}, {}, "unexpected argument"),
+        ("bad parameter", (X, y), {"meta_lr": -1.0}, {}, "meta_lr"),
+        ("hidden sizes", (X, y), {"hidden_layer_sizes": (10, 0)}, {}, "hidden_layer_sizes"),
+        ("regression target", (X, X[:, 0]), {}, {}, "Unknown label type"),
+    ]
+
+
+@pytest.mark.parametrize("name, data, params, fit_kwargs, message", _bad_inputs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_bad_input_raises_before_training_and_leaves_the_estimator_unfitted(name, data, params, fit_kwargs, message):
+    clf = LiLAWClassifier(**FAST, **params)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(*data, **fit_kwargs)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "n_features_in_")
+    assert clf.history_ is None
+
+
+def test_a_failed_refit_keeps_the_previous_model(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="1 class"):
+        clf.fit(X[:50], y[:50])
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+
+
+def test_module_with_wrong_output_shape_is_refused_before_training(iris):
+    X, y = iris
+    clf = LiLAWClassifier(MLP, module__n_features=4, module__n_classes=2, **FAST)
+    with pytest.raises(ValueError, match=r"logits of shape \(2, 3\)"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+
+
+def test_reducing_criterion_is_refused(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, criterion=nn.CrossEntropyLoss, criterion__reduction="mean")
+    with pytest.raises(ValueError, match="reduction='none'"):
+        clf.fit(X, y)
+
+
+class _NaNAfterFirstBatch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 3)
+        self.training_calls = 0
+
+    def forward(self, x):
+        out = self.linear(x)
+        if self.training:
+            self.training_calls += 1
+            if self.training_calls == 5:
+                return out * float("nan")
+        return out
+
+
+def test_non_finite_loss_names_epoch_and_batch(iris):
+    X, y = iris
+    clf = LiLAWClassifier(_NaNAfterFirstBatch, **FAST)  # 4 training batches per epoch
+    with pytest.raises(ValueError, match="Non-finite training loss .* at epoch 2, batch 1"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
