@@ -3,7 +3,8 @@
 What it measures
 ----------------
 The wall-clock time of ``fit`` for the same network (``sklilaw.MLP`` with one hidden
-layer of 100 units), on the same data, with the same batch size, number of epochs,
+layer of 100 units, a fresh instance per fit built from the repeat's seed, so every
+method starts from the same weights), on the same data, with the same batch size, number of epochs,
 optimizer (Adam, lr 1e-3, weight decay 1e-4) and the same 15% stratified validation
 split (made once here with ``train_test_split`` and given to every method), on the CPU.
 The rows are:
@@ -31,6 +32,13 @@ speed is not bought with a broken model; it is not what this benchmark is about.
 
 Target: LiLAW's median fit time at most 1.10x plain skorch's.
 
+Threads: by default torch's own choice (one intra-op thread per core) is left alone and
+printed in the header; ``--threads N`` calls ``torch.set_num_threads(N)`` once, for all
+methods. On a shared machine with few cores, use ``--threads 1``: when another process
+holds a core, every multi-threaded torch op waits for it, and with these small batches
+fits became about 25x slower (2 cores, a test suite running alongside), swamping the
+differences this script measures.
+
 Usage::
 
     python benchmarks/overhead.py                      # defaults: 5 repeats, 20 epochs
@@ -53,11 +61,17 @@ import torch
 from sklearn.datasets import load_digits, make_classification
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from sklearn.utils import check_random_state
 from skorch.helper import predefined_split
 
-from sklilaw import MLP, LiLAWClassifier, label_probabilities, lilaw_weights, meta_gradient
-from sklilaw import meta_update
+from sklilaw import (
+    MLP,
+    LiLAWClassifier,
+    label_probabilities,
+    lilaw_weights,
+    meta_gradient,
+    meta_update,
+)
+from sklilaw.baselines import plain_skorch
 
 BATCH_SIZE = 128
 LR = 1e-3
@@ -105,55 +119,30 @@ class AuthorsMetaStepLiLAW(LiLAWClassifier):
         meta_update(self.criterion_.meta_params, grad, self.meta_lr, self.meta_weight_decay)
 
 
-def lilaw_torch_seed(seed):
-    """The torch seed ``LiLAWClassifier(random_state=seed)`` initialises its module with.
-
-    sklilaw 0.1.0.dev0 draws ``(split, torch, shuffle)`` seeds from
-    ``check_random_state(random_state)``; seeding plain skorch with the same torch seed
-    gives it the same initial weights as the LiLAW rows (checked at start-up by
-    :func:`check_same_initial_weights`, which only warns if that private detail changes;
-    the timings do not depend on it).
-    """
-    return int(check_random_state(seed).randint(np.iinfo(np.int32).max, size=3)[1])
+def new_module(n_features, n_classes, seed):
+    """A freshly initialised ``sklilaw.MLP``; the same seed gives every method the same weights."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return MLP(n_features, n_classes, hidden_layer_sizes=HIDDEN_LAYER_SIZES)
 
 
-def make_plain_skorch(n_features, n_classes, epochs, valid_dataset, lr=LR):
+def make_plain_skorch(module, epochs, valid_dataset):
     """Plain skorch: skorch's default data path, unweighted cross-entropy."""
-    return skorch.NeuralNetClassifier(
-        module=MLP,
-        module__n_features=n_features,
-        module__n_classes=n_classes,
-        module__hidden_layer_sizes=HIDDEN_LAYER_SIZES,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=lr,
-        optimizer__weight_decay=WEIGHT_DECAY,
-        batch_size=BATCH_SIZE,
-        max_epochs=epochs,
-        iterator_train__shuffle=True,
-        train_split=predefined_split(valid_dataset),
-        device="cpu",
-        verbose=0,
-    )
+    return plain_skorch(module, max_epochs=epochs, train_split=predefined_split(valid_dataset))
 
 
-def make_lilaw(epochs, seed, cls=LiLAWClassifier, **params):
+def make_lilaw(module, epochs, seed, cls=LiLAWClassifier, **params):
     """A LiLAWClassifier (or subclass) with the shared settings.
 
-    ``module=None`` with ``hidden_layer_sizes=(100,)`` makes LiLAWClassifier build
-    ``sklilaw.MLP(n_features, n_classes, hidden_layer_sizes=(100,))`` from the data, the
-    same module as plain skorch's. (sklilaw 0.1.0.dev0 rejects both ``module=MLP`` with
-    routed ``module__*`` parameters and a module instance; see the benchmark's report.)
     ``weight_decay`` is LiLAWClassifier's own parameter for Adam's weight decay, the
-    same as skorch's ``optimizer__weight_decay``; ``random_state`` seeds the module's
-    initialisation and the shuffling.
+    same as skorch's ``optimizer__weight_decay``; with a module instance,
+    ``random_state`` seeds only the shuffling of batches.
     """
-    params.setdefault("lr", LR)
     return cls(
-        module=None,
-        hidden_layer_sizes=HIDDEN_LAYER_SIZES,
+        module=module,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
+        lr=LR,
         weight_decay=WEIGHT_DECAY,
         batch_size=BATCH_SIZE,
         max_epochs=epochs,
@@ -167,12 +156,13 @@ def make_lilaw(epochs, seed, cls=LiLAWClassifier, **params):
 PLAIN = "plain skorch"
 METHODS = {
     PLAIN: None,  # built by make_plain_skorch
-    "LiLAW, no meta step": lambda ep, seed: make_lilaw(ep, seed, warmup_epochs=ep),
-    "LiLAW": lambda ep, seed: make_lilaw(ep, seed),
-    "LiLAW, authors' meta step": lambda ep, seed: make_lilaw(
-        ep, seed, cls=AuthorsMetaStepLiLAW
+    "LiLAW, no meta step": lambda module, ep, seed: make_lilaw(module, ep, seed, warmup_epochs=ep),
+    "LiLAW": lambda module, ep, seed: make_lilaw(module, ep, seed),
+    "LiLAW, authors' meta step": lambda module, ep, seed: make_lilaw(
+        module, ep, seed, cls=AuthorsMetaStepLiLAW
     ),
-    "LiLAW (DataLoader)": lambda ep, seed: make_lilaw(
+    "LiLAW (DataLoader)": lambda module, ep, seed: make_lilaw(
+        module,
         ep,
         seed,
         iterator_train=torch.utils.data.DataLoader,
@@ -231,41 +221,24 @@ def synthetic_split(n_samples, n_features, n_classes):
 
 # --------------------------------------------------------------------------- fitting
 def fit_once(method, split, epochs, seed):
-    """Fit one method once; return (fit seconds, test accuracy, fitted estimator)."""
+    """Fit one method once; return (fit seconds, test accuracy)."""
+    module = new_module(split.n_features, split.n_classes, seed)
     gc.collect()
     if method == PLAIN:
         valid = skorch.dataset.Dataset(split.X_val, split.y_val)
-        net = make_plain_skorch(split.n_features, split.n_classes, epochs, valid)
+        net = make_plain_skorch(module, epochs, valid)
         with torch.random.fork_rng():
-            torch.manual_seed(lilaw_torch_seed(seed))  # initialisation and shuffling
+            torch.manual_seed(seed)  # shuffling of batches
             start = time.perf_counter()
             net.fit(split.X_fit, split.y_fit)
             seconds = time.perf_counter() - start
     else:
-        net = METHODS[method](epochs, seed)
+        net = METHODS[method](module, epochs, seed)
         start = time.perf_counter()
         net.fit(split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
         seconds = time.perf_counter() - start
     accuracy = float((net.predict(split.X_test) == split.y_test).mean())
     return seconds, accuracy
-
-
-def check_same_initial_weights(split, seed):
-    """Warn unless plain skorch and LiLAW start from the same weights (lr=0, one epoch)."""
-    valid = skorch.dataset.Dataset(split.X_val, split.y_val)
-    plain = make_plain_skorch(split.n_features, split.n_classes, 1, valid, lr=0.0)
-    with torch.random.fork_rng():
-        torch.manual_seed(lilaw_torch_seed(seed))
-        plain.fit(split.X_fit, split.y_fit)
-    lilaw = make_lilaw(1, seed, lr=0.0, warmup_epochs=1)
-    lilaw.fit(split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
-    same = all(
-        torch.equal(a, b)
-        for a, b in zip(plain.module_.state_dict().values(), lilaw.module_.state_dict().values())
-    )
-    if not same:
-        print("  warning: plain skorch and LiLAW start from different weights", file=sys.stderr)
-    return same
 
 
 def check_meta_gradients(split, seed):
@@ -274,7 +247,8 @@ def check_meta_gradients(split, seed):
     Fits the authors' variant for one epoch (this also warms up torch), then compares
     both gradients on the first validation batch.
     """
-    net = make_lilaw(1, seed, cls=AuthorsMetaStepLiLAW)
+    module = new_module(split.n_features, split.n_classes, seed)
+    net = make_lilaw(module, 1, seed, cls=AuthorsMetaStepLiLAW)
     net.fit(split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
     Xv = torch.as_tensor(split.X_val[:BATCH_SIZE])
     yv = torch.as_tensor(split.y_val[:BATCH_SIZE])
@@ -321,7 +295,8 @@ def run_benchmark(split, epochs, repeats, seed):
 def markdown_table(times, accuracies):
     base = statistics.median(times[PLAIN])
     lines = [
-        "| method | median fit s | ratio to plain skorch | min / max fit s | median test accuracy |",
+        "| method | median fit s | ratio to plain skorch | min / max fit s "
+        "| median test accuracy |",
         "|---|---:|---:|---:|---:|",
     ]
     for method in times:
@@ -334,9 +309,7 @@ def markdown_table(times, accuracies):
     ratio = statistics.median(times["LiLAW"]) / base
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
     lines.append("")
-    lines.append(
-        f"Target LiLAW / plain skorch <= {TARGET_RATIO:.2f}x: {ratio:.2f}x, {verdict}."
-    )
+    lines.append(f"Target LiLAW / plain skorch <= {TARGET_RATIO:.2f}x: {ratio:.2f}x, {verdict}.")
     return "\n".join(lines)
 
 
@@ -373,7 +346,8 @@ def parse_args(argv=None):
         "--threads",
         type=int,
         default=None,
-        help="torch.set_num_threads value (default: leave torch's default)",
+        help="torch.set_num_threads value (default: leave torch's default); "
+        "use 1 on a shared machine with few cores",
     )
     parser.add_argument("--synthetic-samples", type=int, default=20000)
     parser.add_argument("--synthetic-features", type=int, default=200)
@@ -388,6 +362,7 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     wall_start = time.perf_counter()
+    load_start = os.getloadavg()[0]
     splits = [
         digits_split(),
         synthetic_split(args.synthetic_samples, args.synthetic_features, args.synthetic_classes),
@@ -401,13 +376,16 @@ def main(argv=None):
             file=sys.stderr,
             flush=True,
         )
-        if check_same_initial_weights(split, args.seed):
-            print("  plain skorch and LiLAW start from the same weights", file=sys.stderr)
         warm_up(split, args.epochs, args.seed)
         times, accuracies = run_benchmark(split, args.epochs, args.repeats, args.seed)
         sections.append(f"## {split.describe()}\n\n{markdown_table(times, accuracies)}")
     wall = time.perf_counter() - wall_start
-    sections.append(f"Total wall time of the benchmark: {wall:.0f} s.")
+    sections.append(
+        f"Total wall time of the benchmark: {wall:.0f} s. Load average (1 min) of the "
+        f"machine at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f} "
+        f"({os.cpu_count()} cores); this run adds about {torch.get_num_threads()} to it, "
+        "anything beyond that was other processes competing for the cores."
+    )
     report = "\n\n".join(sections) + "\n"
     print(report)
     if args.output:

@@ -10,14 +10,14 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
-from skorch.utils import noop
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.utils import noop
 from torch import nn
 
 from ._data import TensorBatches
@@ -397,7 +397,9 @@ class LiLAWClassifier(NeuralNetClassifier):
             output = self.infer(X)
         expected = (len(X), len(self.classes_))
         if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected:
-            shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+            shape = (
+                tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+            )
             raise ValueError(
                 f"The module must map {len(X)} samples to logits of shape {expected} "
                 f"(n_samples, n_classes), but returned {shape}."
@@ -433,9 +435,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             X_val = validate_data(self, X_val, reset=False, dtype=(np.float32, np.float64))
             y_val = self._encode(column_or_1d(y_val), "y_val")
             if len(X_val) != len(y_val):
-                raise ValueError(
-                    f"X_val has {len(X_val)} samples but y_val has {len(y_val)}."
-                )
+                raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(y_val)}.")
             val_weight = np.ones(len(y_val), dtype=np.float32)
         X_t, y_t, w_t = self._tensors(X, y, sample_weight)
         X_val_t, y_val_t, w_val_t = self._tensors(X_val, y_val, val_weight)
@@ -638,8 +638,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         self.history.record("alpha", alpha)
         self.history.record("beta", beta)
         self.history.record("delta", delta)
-        weights = self.history[-1, "batches", :, "lilaw_weight"]
-        if weights:
+        if self.history[-1, "train_batch_count"]:
+            weights = self.history[-1, "batches", :, "lilaw_weight"]
             sizes = self.history[-1, "batches", :, "train_batch_size"]
             self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
 

@@ -9,40 +9,15 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder, StandardScaler
-from skorch import NeuralNetClassifier
 from skorch.dataset import ValidSplit
-from torch import nn
 from tqdm.auto import tqdm
 
 from ._classifier import LiLAWClassifier
 from ._mlp import MLP
+from .baselines import plain_skorch
 from .noise import symmetric_label_noise
 
 DATASETS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "iris": load_iris}
-
-
-def plain_skorch(n_features, n_classes, *, max_epochs, random_state, **overrides):
-    """skorch's ``NeuralNetClassifier`` set up as LiLAW's defaults, without re-weighting.
-
-    Same MLP, optimizer (Adam, lr 1e-3, weight decay 1e-4), batch size, shuffled
-    batches and 15% stratified validation split; it takes float32 ``X`` and class
-    indices ``y``.
-    """
-    params = dict(
-        module=MLP,
-        module__n_features=n_features,
-        module__n_classes=n_classes,
-        criterion=nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        optimizer__weight_decay=1e-4,
-        batch_size=128,
-        max_epochs=max_epochs,
-        iterator_train__shuffle=True,
-        train_split=ValidSplit(0.15, stratified=True, random_state=random_state),
-        verbose=0,
-    )
-    return NeuralNetClassifier(**{**params, **overrides})
 
 
 def run_demo(dataset="digits", noise_rate=0.4, seeds=(0, 1, 2), max_epochs=50, progress=True):
@@ -85,7 +60,11 @@ def run_demo(dataset="digits", noise_rate=0.4, seeds=(0, 1, 2), max_epochs=50, p
             predicted = model.predict(X_test)
         else:
             torch.manual_seed(seed)
-            model = plain_skorch(X.shape[1], n_classes, max_epochs=max_epochs, random_state=seed)
+            model = plain_skorch(
+                MLP(X.shape[1], n_classes),
+                max_epochs=max_epochs,
+                train_split=ValidSplit(0.15, stratified=True, random_state=seed),
+            )
             model.fit(X_train.astype(np.float32), y_noisy.astype(np.int64))
             predicted = model.predict(X_test.astype(np.float32))
         elapsed = time.perf_counter() - start
@@ -103,6 +82,8 @@ def run_demo(dataset="digits", noise_rate=0.4, seeds=(0, 1, 2), max_epochs=50, p
 
 def summarize(results):
     """Median over seeds per method, with the fit time as a ratio to plain skorch."""
-    table = results.groupby("method", sort=False)[["accuracy", "balanced_accuracy", "fit_seconds"]].median()
+    table = results.groupby("method", sort=False)[
+        ["accuracy", "balanced_accuracy", "fit_seconds"]
+    ].median()
     table["fit_time_vs_plain"] = table["fit_seconds"] / table.loc["plain skorch", "fit_seconds"]
     return table

@@ -50,13 +50,23 @@ class LiLAWLoss(nn.Module):
     module's ``state_dict`` (so skorch's ``save_params(f_criterion=...)`` and the
     ``Checkpoint`` callback keep them) but no optimizer of the model ever sees them.
     They change only through :meth:`meta_step`. The class has no skorch in it and can
-    drive a plain PyTorch loop::
+    drive a plain PyTorch loop:
 
-        criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"))
-        loss = (criterion.weights(logits, y).total * criterion.per_sample_loss(logits, y)).mean()
-        loss.backward(); optimizer.step()
-        with torch.no_grad():
-            criterion.meta_step(model(X_val_batch), y_val_batch, lr=0.01, weight_decay=0.01)
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklilaw import LiLAWLoss
+    >>> model = nn.Linear(4, 3)
+    >>> optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    >>> criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"))
+    >>> X, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    >>> X_val, y_val = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    >>> optimizer.zero_grad()
+    >>> criterion(model(X), y).backward()
+    >>> optimizer.step()
+    >>> with torch.no_grad():
+    ...     criterion.meta_step(model(X_val), y_val, lr=0.01, weight_decay=0.01)
+    >>> criterion.alpha != 2.0
+    True
 
     Parameters
     ----------
@@ -69,9 +79,7 @@ class LiLAWLoss(nn.Module):
     def __init__(self, loss, alpha=2.0, beta=2.0, delta=2.0):
         super().__init__()
         self.loss = loss
-        self.register_buffer(
-            "meta_params", torch.tensor([alpha, beta, delta], dtype=torch.float32)
-        )
+        self.register_buffer("meta_params", torch.tensor([alpha, beta, delta], dtype=torch.float32))
 
     @property
     def alpha(self):

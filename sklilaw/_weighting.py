@@ -53,13 +53,16 @@ def label_probabilities(logits, target):
         through them.
     """
     with torch.no_grad():
-        logits = logits.detach()
         if logits.dtype in (torch.float16, torch.bfloat16):
             logits = logits.float()
         probabilities = torch.softmax(logits, dim=1)
-        p_label = probabilities.gather(1, target.long().view(-1, 1)).squeeze(1)
-        p_max = probabilities.max(dim=1).values
-    return p_label, p_max
+        p_label = probabilities.gather(1, target.view(-1, 1)).view(-1)
+        return p_label, probabilities.amax(dim=1)
+
+
+def _margins(p_label, p_max, meta_params):
+    """``(alpha * a - m, beta * a - m, delta * a - m)`` as one tensor of shape (3, n)."""
+    return torch.addcmul(-p_max, meta_params.view(3, 1), p_label)
 
 
 def lilaw_weights(p_label, p_max, meta_params):
@@ -80,11 +83,15 @@ def lilaw_weights(p_label, p_max, meta_params):
     Weights
         ``easy`` (``W_alpha``), ``moderate`` (``W_delta``) and ``hard`` (``W_beta``).
     """
-    alpha, beta, delta = meta_params[ALPHA], meta_params[BETA], meta_params[DELTA]
-    easy = torch.sigmoid(alpha * p_label - p_max)
-    hard = torch.sigmoid(-(beta * p_label - p_max))
-    moderate = torch.exp(-((delta * p_label - p_max) ** 2) / 2)
-    return Weights(easy=easy, moderate=moderate, hard=hard)
+    return _weights_of_margins(_margins(p_label, p_max, meta_params))
+
+
+def _weights_of_margins(margins):
+    return Weights(
+        easy=torch.sigmoid(margins[ALPHA]),
+        moderate=torch.exp(-0.5 * margins[DELTA].square()),
+        hard=torch.sigmoid(-margins[BETA]),
+    )
 
 
 def meta_gradient(p_label, p_max, losses, meta_params):
@@ -109,13 +116,17 @@ def meta_gradient(p_label, p_max, losses, meta_params):
     torch.Tensor of shape (3,)
         ``(dL/dalpha, dL/dbeta, dL/ddelta)``.
     """
-    weights = lilaw_weights(p_label, p_max, meta_params)
-    delta = meta_params[DELTA]
-    d_alpha = weights.easy * (1 - weights.easy) * p_label
-    d_beta = -weights.hard * (1 - weights.hard) * p_label
-    d_delta = -weights.moderate * (delta * p_label - p_max) * p_label
-    per_sample = torch.stack([d_alpha, d_beta, d_delta]) * losses.detach()
-    return per_sample.mean(dim=1)
+    margins = _margins(p_label, p_max, meta_params)
+    weights = _weights_of_margins(margins)
+    d_weights = torch.stack(
+        [
+            weights.easy * (1 - weights.easy),
+            -weights.hard * (1 - weights.hard),
+            -weights.moderate * margins[DELTA],
+        ]
+    )
+    # mean_i(dW/dp(i) * a_i * l_i) for the three parameters at once
+    return torch.mv(d_weights, p_label * losses.detach()) / len(losses)
 
 
 def meta_update(meta_params, grad, lr, weight_decay):
@@ -139,7 +150,8 @@ def meta_update(meta_params, grad, lr, weight_decay):
         ``meta_params``, for chaining.
     """
     with torch.no_grad():
-        meta_params.sub_(lr * (grad + weight_decay * meta_params))
+        # p - lr * (g + wd * p) == p * (1 - lr * wd) - lr * g
+        meta_params.mul_(1 - lr * weight_decay).sub_(grad, alpha=lr)
         meta_params[ALPHA].clamp_(min=1.0)
-        meta_params[DELTA] = torch.maximum(meta_params[DELTA], meta_params[BETA])
+        meta_params[DELTA].clamp_(min=meta_params[BETA])
     return meta_params

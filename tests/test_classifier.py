@@ -63,7 +63,9 @@ def _independent_meta_recursion(logits, y, params, steps, lr, weight_decay):
 @pytest.mark.parametrize("warmup_epochs", [0, 1])
 def test_meta_steps_follow_the_paper_recursion_with_a_frozen_model(digits, warmup_epochs):
     X, y = digits
-    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=60, random_state=0, stratify=y)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X, y, test_size=60, random_state=0, stratify=y
+    )
     X_train, y_train = X_train[:300], y_train[:300]
     clf = LiLAWClassifier(
         lr=0.0,  # the model stays at its initialisation: only alpha, beta, delta move
@@ -80,7 +82,7 @@ def test_meta_steps_follow_the_paper_recursion_with_a_frozen_model(digits, warmu
     initial = clone(clf).set_params(max_epochs=1, meta_lr=0.0)
     clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
     initial.fit(X_train, y_train, X_val=X_val, y_val=y_val)
-    for p, q in zip(clf.module_.parameters(), initial.module_.parameters()):
+    for p, q in zip(clf.module_.parameters(), initial.module_.parameters(), strict=True):
         assert torch.equal(p, q)  # lr=0 froze the model
 
     clf.module_.eval()
@@ -135,7 +137,9 @@ def test_sample_weight_multiplies_the_lilaw_weight(iris):
         doubled.history[:, "train_loss"], 2 * np.array(plain.history[:, "train_loss"]), rtol=1e-6
     )
     ones = LiLAWClassifier(**FAST).fit(X, y, sample_weight=np.ones(len(y)))
-    np.testing.assert_array_equal(ones.predict_proba(X), LiLAWClassifier(**FAST).fit(X, y).predict_proba(X))
+    np.testing.assert_array_equal(
+        ones.predict_proba(X), LiLAWClassifier(**FAST).fit(X, y).predict_proba(X)
+    )
 
 
 def test_user_validation_set_replaces_the_split(iris):
@@ -157,9 +161,15 @@ def test_internal_split_is_stratified_and_sized_by_validation_fraction(iris):
 
 def test_early_stopping_restores_the_best_epoch(digits):
     X, y = digits
-    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X, y, test_size=0.2, random_state=0, stratify=y
+    )
     clf = LiLAWClassifier(
-        hidden_layer_sizes=(256,), lr=0.01, early_stopping=True, n_iter_no_change=2, max_epochs=200,
+        hidden_layer_sizes=(256,),
+        lr=0.01,
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_epochs=200,
         random_state=0,
     ).fit(X_train, y_train, X_val=X_val, y_val=y_val)
     valid_losses = clf.history[:, "valid_loss"]
@@ -224,8 +234,14 @@ def test_pipeline_grid_search_and_cross_validation():
     X, y = load_breast_cancer(return_X_y=True)
     pipe = make_pipeline(StandardScaler(), LiLAWClassifier(**FAST))
     search = GridSearchCV(
-        pipe, {"lilawclassifier__meta_lr": [0.0, 0.01], "lilawclassifier__hidden_layer_sizes": [(16,), (32,)]},
-        cv=3, n_jobs=2, error_score="raise",
+        pipe,
+        {
+            "lilawclassifier__meta_lr": [0.0, 0.01],
+            "lilawclassifier__hidden_layer_sizes": [(16,), (32,)],
+        },
+        cv=3,
+        n_jobs=2,
+        error_score="raise",
     ).fit(X, y)
     assert search.best_score_ > 0.9
     assert len(search.cv_results_["params"]) == 4
@@ -246,7 +262,9 @@ def test_custom_module_class_with_routed_parameters_and_focal_loss(digits):
         def forward(self, x):
             return self.head(torch.relu(self.conv(x.view(-1, 1, 8, 8))).flatten(1))
 
-    clf = LiLAWClassifier(CNN, module__channels=6, criterion=FocalLoss, criterion__gamma=1.0, **FAST).fit(X, y)
+    clf = LiLAWClassifier(
+        CNN, module__channels=6, criterion=FocalLoss, criterion__gamma=1.0, **FAST
+    ).fit(X, y)
     assert clf.module_.conv.out_channels == 6
     assert isinstance(clf.criterion_.loss, FocalLoss) and clf.criterion_.loss.gamma == 1.0
     assert clf.score(X, y) > 0.8
@@ -266,7 +284,7 @@ def test_default_mlp_follows_hidden_layer_sizes_and_module_params(iris):
     X, y = iris
     clf = LiLAWClassifier(hidden_layer_sizes=(7, 5), module__dropout=0.1, **FAST).fit(X, y)
     linear = [layer for layer in clf.module_ if isinstance(layer, nn.Linear)]
-    assert [(l.in_features, l.out_features) for l in linear] == [(4, 7), (7, 5), (5, 3)]
+    assert [(layer.in_features, layer.out_features) for layer in linear] == [(4, 7), (7, 5), (5, 3)]
     assert any(isinstance(layer, nn.Dropout) for layer in clf.module_)
 
 
@@ -290,7 +308,13 @@ def test_difficulty_matches_the_weights_of_the_fitted_model(iris):
     clf = LiLAWClassifier(**FAST).fit(X, y)
     frame = clf.difficulty(X, y)
     assert list(frame.columns) == [
-        "p_label", "p_max", "w_easy", "w_moderate", "w_hard", "weight", "category"
+        "p_label",
+        "p_max",
+        "w_easy",
+        "w_moderate",
+        "w_hard",
+        "weight",
+        "category",
     ]
     proba = clf.predict_proba(X)
     a, m = proba[np.arange(len(y)), y], proba.max(axis=1)
@@ -298,8 +322,12 @@ def test_difficulty_matches_the_weights_of_the_fitted_model(iris):
     np.testing.assert_allclose(frame["p_max"], m, rtol=1e-5)
     np.testing.assert_allclose(frame["w_easy"], 1 / (1 + np.exp(-(clf.alpha_ * a - m))), rtol=1e-5)
     np.testing.assert_allclose(frame["w_hard"], 1 / (1 + np.exp(clf.beta_ * a - m)), rtol=1e-5)
-    np.testing.assert_allclose(frame["w_moderate"], np.exp(-((clf.delta_ * a - m) ** 2) / 2), rtol=1e-5)
-    np.testing.assert_allclose(frame["weight"], frame[["w_easy", "w_moderate", "w_hard"]].sum(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(
+        frame["w_moderate"], np.exp(-((clf.delta_ * a - m) ** 2) / 2), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        frame["weight"], frame[["w_easy", "w_moderate", "w_hard"]].sum(axis=1), rtol=1e-6
+    )
     dominant = frame[["w_easy", "w_moderate", "w_hard"]].to_numpy().argmax(axis=1)
     assert list(frame["category"]) == list(np.array(["easy", "moderate", "hard"])[dominant])
     with pytest.raises(ValueError, match="not seen in fit"):
@@ -324,7 +352,9 @@ def test_save_params_and_load_params_keep_alpha_beta_delta(iris, tmp_path):
     X, y = iris
     clf = LiLAWClassifier(**FAST).fit(X, y)
     files = dict(
-        f_params=tmp_path / "params.pt", f_criterion=tmp_path / "criterion.pt", f_history=tmp_path / "history.json"
+        f_params=tmp_path / "params.pt",
+        f_criterion=tmp_path / "criterion.pt",
+        f_history=tmp_path / "history.json",
     )
     clf.save_params(**files)
     # a new estimator needs the data's shape and classes: a one-epoch fit gives them
@@ -369,9 +399,27 @@ def _bad_inputs():
         ("y_val unknown", (X, y), {}, {"X_val": X[:2], "y_val": [0, 9]}, "not seen in fit"),
         ("X_val features", (X, y), {}, {"X_val": X[:3, :2], "y_val": y[:3]}, "features"),
         ("X_val lengths", (X, y), {}, {"X_val": X[:3], "y_val": y[:2]}, "X_val has 3 samples"),
-        ("negative weight", (X, y), {}, {"sample_weight": -np.ones(150)}, "Negative values.*sample_weight"),
-        ("weight length", (X, y), {}, {"sample_weight": np.ones(10)}, r"sample_weight.shape == \(10,\)"),
-        ("one weighted class", (X, y), {}, {"sample_weight": (y == 0).astype(float)}, "at least 2 classes"),
+        (
+            "negative weight",
+            (X, y),
+            {},
+            {"sample_weight": -np.ones(150)},
+            "Negative values.*sample_weight",
+        ),
+        (
+            "weight length",
+            (X, y),
+            {},
+            {"sample_weight": np.ones(10)},
+            r"sample_weight.shape == \(10,\)",
+        ),
+        (
+            "one weighted class",
+            (X, y),
+            {},
+            {"sample_weight": (y == 0).astype(float)},
+            "at least 2 classes",
+        ),
         ("unknown parameter", (X, y), {"alpha": 3.0}, {}, "unexpected argument"),
         ("bad parameter", (X, y), {"meta_lr": -1.0}, {}, "meta_lr"),
         ("hidden sizes", (X, y), {"hidden_layer_sizes": (10, 0)}, {}, "hidden_layer_sizes"),
@@ -379,8 +427,14 @@ def _bad_inputs():
     ]
 
 
-@pytest.mark.parametrize("name, data, params, fit_kwargs, message", _bad_inputs(), ids=lambda v: v if isinstance(v, str) else "")
-def test_bad_input_raises_before_training_and_leaves_the_estimator_unfitted(name, data, params, fit_kwargs, message):
+@pytest.mark.parametrize(
+    "name, data, params, fit_kwargs, message",
+    _bad_inputs(),
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_bad_input_raises_before_training_and_leaves_the_estimator_unfitted(
+    name, data, params, fit_kwargs, message
+):
     clf = LiLAWClassifier(**FAST, **params)
     with pytest.raises(ValueError, match=message):
         clf.fit(*data, **fit_kwargs)
@@ -438,3 +492,11 @@ def test_non_finite_loss_names_epoch_and_batch(iris):
         clf.fit(X, y)
     with pytest.raises(NotFittedError):
         check_is_fitted(clf)
+
+
+def test_epoch_without_training_batches_does_not_break_the_history(iris):
+    X, y = iris  # 127 training rows, all dropped as an incomplete batch of 200
+    clf = LiLAWClassifier(**{**FAST, "batch_size": 200}, iterator_train__drop_last=True).fit(X, y)
+    assert clf.history[:, "train_batch_count"] == [0, 0, 0]
+    assert "mean_weight" not in clf.history[-1]
+    assert (clf.alpha_, clf.beta_, clf.delta_) == (2.0, 2.0, 2.0)

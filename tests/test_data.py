@@ -21,7 +21,9 @@ def test_batches_in_order_match_a_dataloader(dataset):
 
 
 def test_shuffled_batches_cover_every_row_once_and_reshuffle(dataset):
-    batches = TensorBatches(dataset, batch_size=3, shuffle=True, generator=torch.Generator().manual_seed(0))
+    batches = TensorBatches(
+        dataset, batch_size=3, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     first = torch.cat([y for _, y in batches])
     second = torch.cat([y for _, y in batches])
     assert sorted(first.tolist()) == list(range(10)) == sorted(second.tolist())

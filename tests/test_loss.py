@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from sklilaw import FocalLoss, LiLAWLoss, lilaw_weights, label_probabilities
+from sklilaw import FocalLoss, LiLAWLoss, label_probabilities, lilaw_weights
 
 
 @pytest.fixture
@@ -16,7 +16,8 @@ def batch():
 def test_focal_loss_with_gamma_zero_is_cross_entropy(batch):
     logits, target = batch
     torch.testing.assert_close(
-        FocalLoss(gamma=0.0)(logits, target), nn.functional.cross_entropy(logits, target, reduction="none")
+        FocalLoss(gamma=0.0)(logits, target),
+        nn.functional.cross_entropy(logits, target, reduction="none"),
     )
 
 
@@ -25,8 +26,12 @@ def test_focal_loss_down_weights_confident_samples(batch):
     p = torch.softmax(logits, dim=1)[torch.arange(16), target]
     expected = -((1 - p) ** 2) * torch.log(p)
     torch.testing.assert_close(FocalLoss(gamma=2.0)(logits, target), expected)
-    assert FocalLoss(reduction="mean")(logits, target) == pytest.approx(expected.mean().item(), rel=1e-6)
-    assert FocalLoss(reduction="sum")(logits, target) == pytest.approx(expected.sum().item(), rel=1e-6)
+    assert FocalLoss(reduction="mean")(logits, target) == pytest.approx(
+        expected.mean().item(), rel=1e-6
+    )
+    assert FocalLoss(reduction="sum")(logits, target) == pytest.approx(
+        expected.sum().item(), rel=1e-6
+    )
 
 
 def test_focal_loss_rejects_unknown_reduction():

@@ -28,7 +28,7 @@ pairs = st.lists(st.tuples(probability, probability), min_size=1, max_size=20)
 def test_weights_match_the_formulas_of_lilaw_md(pairs, alpha, beta, delta):
     a, m = _batch(pairs)
     w = lilaw_weights(a, m, torch.tensor([alpha, beta, delta], dtype=torch.float64))
-    for i, (a_i, m_i) in enumerate(zip(a.tolist(), m.tolist())):
+    for i, (a_i, m_i) in enumerate(zip(a.tolist(), m.tolist(), strict=True)):
         sigmoid = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
         assert w.easy[i].item() == pytest.approx(sigmoid(alpha * a_i - m_i), rel=1e-12)
         assert w.hard[i].item() == pytest.approx(sigmoid(-(beta * a_i - m_i)), rel=1e-12)
@@ -49,11 +49,11 @@ def test_weights_match_the_formulas_of_lilaw_md(pairs, alpha, beta, delta):
 )
 def test_closed_form_gradient_equals_autograd(pairs, losses, alpha, beta, delta):
     a, m = _batch(pairs)
-    l = torch.tensor(losses[: len(a)], dtype=torch.float64)
+    per_sample = torch.tensor(losses[: len(a)], dtype=torch.float64)
     params = torch.tensor([alpha, beta, delta], dtype=torch.float64, requires_grad=True)
-    objective = (lilaw_weights(a, m, params).total * l).mean()
+    objective = (lilaw_weights(a, m, params).total * per_sample).mean()
     (expected,) = torch.autograd.grad(objective, params)
-    closed_form = meta_gradient(a, m, l, params.detach())
+    closed_form = meta_gradient(a, m, per_sample, params.detach())
     torch.testing.assert_close(closed_form, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -66,7 +66,7 @@ def test_closed_form_gradient_equals_autograd(pairs, losses, alpha, beta, delta)
 def test_meta_update_is_decayed_gradient_descent_then_clamps(params, grad, lr, weight_decay):
     p = torch.tensor(params, dtype=torch.float64)
     g = torch.tensor(grad, dtype=torch.float64)
-    stepped = [p_i - lr * (g_i + weight_decay * p_i) for p_i, g_i in zip(params, grad)]
+    stepped = [p_i - lr * (g_i + weight_decay * p_i) for p_i, g_i in zip(params, grad, strict=True)]
     alpha = max(stepped[0], 1.0)
     beta = stepped[1]
     delta = max(stepped[2], beta)
