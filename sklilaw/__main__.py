@@ -25,7 +25,7 @@ def main(argv=None):
     demo.add_argument("--dataset", choices=sorted(DATASETS), default="digits")
     demo.add_argument("--noise", type=float, default=0.4, help="share of labels flipped")
     demo.add_argument("--seeds", type=int, default=3, help="number of seeds")
-    demo.add_argument("--epochs", type=int, default=50)
+    demo.add_argument("--epochs", type=int, default=50, help="epochs per model")
     demo.set_defaults(run=_demo)
     args = parser.parse_args(argv)
     args.run(args)

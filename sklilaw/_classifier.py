@@ -82,8 +82,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         Number of passes over the training data.
     batch_size : int, default=128
         Size of the training, validation and meta mini-batches.
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden layers of the default MLP; used only when ``module=None``.
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the default MLP's hidden layers; used only when ``module=None``.
     validation_fraction : float, default=0.15
         Share of the training data held out, stratified by class, for the meta steps,
         the per-epoch validation loss and early stopping. Ignored when ``X_val`` is
@@ -165,7 +165,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "alpha_init": [Interval(Real, None, None, closed="neither")],
         "beta_init": [Interval(Real, None, None, closed="neither")],
@@ -274,11 +274,6 @@ class LiLAWClassifier(NeuralNetClassifier):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
 
     # ------------------------------------------------------------ fitted attributes
     @property
@@ -521,7 +516,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             return super().initialize_module()
         if "_classes" not in vars(self):
             raise ValueError("module=None builds an MLP from the data: call fit, not initialize.")
-        sizes = tuple(self.hidden_layer_sizes)
+        sizes = tuple(np.atleast_1d(self.hidden_layer_sizes).tolist())
         if not all(isinstance(s, Integral) and s > 0 for s in sizes):
             raise ValueError(
                 f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."

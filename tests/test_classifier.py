@@ -96,6 +96,25 @@ def test_meta_steps_follow_the_paper_recursion_with_a_frozen_model(digits, warmu
     assert clf.alpha_ >= 1.0 and clf.delta_ >= clf.beta_
 
 
+def test_one_meta_step_per_training_batch_cycling_through_the_validation_set(iris):
+    X, y = iris
+    seen = []
+
+    class Recording(LiLAWClassifier):
+        def meta_step(self, batch, **fit_params):
+            seen.append(batch[0][:, 0].tolist())  # identify rows by their first feature
+            super().meta_step(batch, **fit_params)
+
+    X_val = np.c_[np.arange(50.0), X[:50, 1:]]  # 50 validation rows, first feature = row id
+    clf = Recording(**{**FAST, "batch_size": 16, "max_epochs": 2})
+    clf.fit(X, y, X_val=X_val, y_val=y[:50])
+    assert len(seen) == 2 * int(np.ceil(150 / 16))  # one per training batch, 20 in all
+    # every pass of 4 batches (16+16+16+2) covers the 50 validation rows once, reshuffled
+    passes = [sum(seen[i : i + 4], []) for i in range(0, 16, 4)]
+    assert all(sorted(p) == list(range(50)) for p in passes)
+    assert passes[0] != passes[1]
+
+
 def test_warmup_trains_unweighted_without_meta_steps(iris):
     X, y = iris
     clf = LiLAWClassifier(**{**FAST, "max_epochs": 2}, warmup_epochs=2).fit(X, y)
@@ -286,6 +305,8 @@ def test_default_mlp_follows_hidden_layer_sizes_and_module_params(iris):
     linear = [layer for layer in clf.module_ if isinstance(layer, nn.Linear)]
     assert [(layer.in_features, layer.out_features) for layer in linear] == [(4, 7), (7, 5), (5, 3)]
     assert any(isinstance(layer, nn.Dropout) for layer in clf.module_)
+    single = LiLAWClassifier(hidden_layer_sizes=9, **FAST).fit(X, y)
+    assert single.module_[0].out_features == 9
 
 
 def test_skorch_callbacks_and_partial_fit(iris, capsys):
