@@ -36,6 +36,28 @@ class _FitData(NamedTuple):
     meta: torch.utils.data.TensorDataset  # X, y, sample_weight: the meta steps
 
 
+def _strata(y, sensitive_features):
+    """Stratification codes: class x group, where a cell with one sample joins its class.
+
+    ``y`` holds class indices. Such left-over samples of a class form one stratum, or,
+    if they are a single sample, join the class's largest cell.
+    """
+    groups = pd.DataFrame(sensitive_features)
+    if len(groups) != len(y):
+        raise ValueError(f"sensitive_features has {len(groups)} rows but X has {len(y)} samples.")
+    group_codes, _ = pd.factorize(pd.MultiIndex.from_frame(groups), use_na_sentinel=False)
+    _, cells, sizes = np.unique(
+        np.c_[y, group_codes], axis=0, return_inverse=True, return_counts=True
+    )
+    strata = np.where(sizes[cells] >= 2, cells, -1 - y)  # negative: a class's left-overs
+    for label in np.unique(y[strata < 0]):
+        rest = strata == -1 - label
+        in_class = (y == label) & ~rest
+        if rest.sum() == 1 and in_class.any():  # else the class is too small: fit says so
+            strata[rest] = np.bincount(strata[in_class]).argmax()
+    return strata
+
+
 def _cycle(iterable):
     """Loop over ``iterable`` forever, re-iterating (and so re-shuffling) each pass."""
     while True:
@@ -302,7 +324,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         return self.criterion_.delta
 
     # ------------------------------------------------------------------- fitting
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sensitive_features=None):
         """Train the module with LiLAW re-weighting.
 
         Parameters
@@ -317,6 +339,12 @@ class LiLAWClassifier(NeuralNetClassifier):
         X_val, y_val : array-like, default=None
             A validation set (e.g. one with clean labels) for the meta steps and the
             validation loss, instead of a split of ``X, y``. Give both or neither.
+        sensitive_features : array-like of shape (n_samples,) or DataFrame, default=None
+            Group membership (several columns: their intersections). The internal
+            validation split is then stratified by class x group, so that every group
+            is represented in the meta batches as in the data; a class x group cell with
+            a single sample is stratified with the rest of its class. Not used for
+            training, and not allowed with ``X_val``.
 
         Returns
         -------
@@ -324,14 +352,24 @@ class LiLAWClassifier(NeuralNetClassifier):
             The fitted estimator.
         """
         reset = not (self.warm_start and self.initialized_)
-        return self._fit(X, y, sample_weight, X_val, y_val, reset=reset)
+        return self._fit(X, y, sample_weight, X_val, y_val, sensitive_features, reset=reset)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None, *, X_val=None, y_val=None):
+    def partial_fit(
+        self,
+        X,
+        y,
+        classes=None,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sensitive_features=None,
+    ):
         """Train for ``max_epochs`` more epochs, initialising only on the first call.
 
         Parameters
         ----------
-        X, y, sample_weight, X_val, y_val
+        X, y, sample_weight, X_val, y_val, sensitive_features
             As in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever be seen; only used on the first call, when ``y``
@@ -343,10 +381,17 @@ class LiLAWClassifier(NeuralNetClassifier):
             The fitted estimator.
         """
         return self._fit(
-            X, y, sample_weight, X_val, y_val, reset=not self.initialized_, classes=classes
+            X,
+            y,
+            sample_weight,
+            X_val,
+            y_val,
+            sensitive_features,
+            reset=not self.initialized_,
+            classes=classes,
         )
 
-    def _fit(self, X, y, sample_weight, X_val, y_val, *, reset, classes=None):
+    def _fit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes=None):
         state = vars(self).copy()
         try:
             self._check_params()
@@ -354,7 +399,15 @@ class LiLAWClassifier(NeuralNetClassifier):
                 np.iinfo(np.int32).max, size=3
             )
             fit_data = self._prepare_fit_data(
-                X, y, sample_weight, X_val, y_val, reset=reset, classes=classes, seed=split_seed
+                X,
+                y,
+                sample_weight,
+                X_val,
+                y_val,
+                sensitive_features,
+                reset=reset,
+                classes=classes,
+                seed=split_seed,
             )
             self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
             with self._seeded_torch(int(torch_seed)):
@@ -400,10 +453,17 @@ class LiLAWClassifier(NeuralNetClassifier):
                 f"(n_samples, n_classes), but returned {shape}."
             )
 
-    def _prepare_fit_data(self, X, y, sample_weight, X_val, y_val, *, reset, classes, seed):
+    def _prepare_fit_data(
+        self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
+    ):
         """Validate everything, set the data-dependent attributes, build the tensors."""
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together (or neither).")
+        if X_val is not None and sensitive_features is not None:
+            raise ValueError(
+                "sensitive_features only shape the internal validation split; "
+                "they have no use with X_val and y_val."
+            )
         X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64))
         check_classification_targets(y)
         if reset:
@@ -423,7 +483,8 @@ class LiLAWClassifier(NeuralNetClassifier):
                 "at least 2 classes need a positive weight."
             )
         if X_val is None:
-            train, val = self._stratified_split(y, seed)
+            strata = y if sensitive_features is None else _strata(y, sensitive_features)
+            train, val = self._stratified_split(y, strata, seed)
             X_val, y_val, val_weight = X[val], y[val], sample_weight[val]
             X, y, sample_weight = X[train], y[train], sample_weight[train]
         else:
@@ -451,12 +512,11 @@ class LiLAWClassifier(NeuralNetClassifier):
             )
         return np.searchsorted(self.classes_, labels)
 
-    def _stratified_split(self, y, seed):
-        """Train and validation indices, stratified by class, with clear errors."""
+    def _stratified_split(self, y, strata, seed):
+        """Train and validation indices, stratified by ``strata``, with clear errors."""
         n_samples = len(y)
         counts = np.bincount(y, minlength=len(self.classes_))
         present = counts > 0
-        n_classes = int(present.sum())
         fix = "Provide more samples, raise validation_fraction, or pass X_val and y_val."
         if (counts[present] < 2).any():
             smallest = self.classes_[present][np.argmin(counts[present])]
@@ -466,14 +526,16 @@ class LiLAWClassifier(NeuralNetClassifier):
                 f"one for validation). {fix}"
             )
         n_val = math.ceil(self.validation_fraction * n_samples)
-        if n_val < n_classes or n_samples - n_val < n_classes:
+        n_strata = len(np.unique(strata))
+        if n_val < n_strata or n_samples - n_val < n_strata:
+            what = "class" if strata is y else "class x group cell"
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} splits {n_samples} samples "
                 f"into {n_samples - n_val} for training and {n_val} for validation, but the "
-                f"stratified split needs at least {n_classes} (one per class) in each. {fix}"
+                f"stratified split needs at least {n_strata} (one per {what}) in each. {fix}"
             )
         return train_test_split(
-            np.arange(n_samples), test_size=n_val, stratify=y, random_state=seed
+            np.arange(n_samples), test_size=n_val, stratify=strata, random_state=seed
         )
 
     def _tensors(self, X, y, sample_weight):

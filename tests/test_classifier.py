@@ -178,6 +178,51 @@ def test_internal_split_is_stratified_and_sized_by_validation_fraction(iris):
     assert sum(b.get("train_batch_size", 0) for b in first) == 120
 
 
+def _validation_rows(X, y, **fit_kwargs):
+    """Row ids (first feature) of the internal validation split, seen in the meta step."""
+    rows = []
+
+    class Recording(LiLAWClassifier):
+        def meta_step(self, batch, **fit_params):
+            rows.extend(batch[0][:, 0].long().tolist())
+            raise KeyboardInterrupt  # one meta batch holds the whole split; stop there
+
+    Recording(max_epochs=1, batch_size=128, random_state=fit_kwargs.pop("seed")).fit(
+        X, y, **fit_kwargs
+    )
+    return np.array(rows)
+
+
+def test_sensitive_features_put_every_group_in_the_validation_split():
+    rng = np.random.RandomState(0)
+    n = 400
+    X = np.c_[np.arange(n), rng.normal(size=(n, 3))]
+    y = np.r_[np.zeros(200, int), np.ones(200, int)]
+    group = np.array(["majority"] * n, dtype=object)
+    group[:8] = "small"  # 8 samples of class 0
+    group[200:208] = "small"  # 8 samples of class 1
+    group[208] = "single"  # a cell of one sample: stratified with its class
+    misses_without_groups = 0
+    for seed in range(10):
+        with_groups = _validation_rows(X, y, seed=seed, sensitive_features=group)
+        assert len(with_groups) == 60
+        for label in (0, 1):  # 8 * 0.15 = 1.2: at least one of each small cell
+            assert np.sum((group[with_groups] == "small") & (y[with_groups] == label)) >= 1
+        plain = _validation_rows(X, y, seed=seed)
+        misses_without_groups += sum(
+            not np.any((group[plain] == "small") & (y[plain] == label)) for label in (0, 1)
+        )
+    assert misses_without_groups > 0  # class-only stratification does leave them out
+
+
+def test_sensitive_features_as_intersections_and_through_a_pipeline(iris):
+    X, y = iris
+    groups = pd.DataFrame({"a": np.arange(150) % 2, "b": np.arange(150) % 3 == 0})
+    pipe = make_pipeline(StandardScaler(), LiLAWClassifier(**FAST))
+    pipe.fit(X, y, lilawclassifier__sensitive_features=groups)
+    assert pipe.score(X, y) > 0.5
+
+
 def test_early_stopping_restores_the_best_epoch(digits):
     X, y = digits
     X_train, X_val, y_train, y_val = train_test_split(
@@ -445,6 +490,21 @@ def _bad_inputs():
         ("bad parameter", (X, y), {"meta_lr": -1.0}, {}, "meta_lr"),
         ("hidden sizes", (X, y), {"hidden_layer_sizes": (10, 0)}, {}, "hidden_layer_sizes"),
         ("regression target", (X, X[:, 0]), {}, {}, "Unknown label type"),
+        ("groups length", (X, y), {}, {"sensitive_features": np.ones(10)}, "has 10 rows"),
+        (
+            "groups with X_val",
+            (X, y),
+            {},
+            {"X_val": X[:5], "y_val": y[:5], "sensitive_features": y},
+            "no use with X_val",
+        ),
+        (
+            "too many cells",
+            (X[:40], np.arange(40) % 2),
+            {"validation_fraction": 0.1},
+            {"sensitive_features": (np.arange(40) // 2) % 4},  # 8 cells, 4 validation rows
+            "one per class x group cell",
+        ),
     ]
 
 
