@@ -2,7 +2,7 @@
 
 from ._classifier import LiLAWClassifier
 from ._data import TensorBatches
-from ._loss import FocalLoss, LiLAWLoss
+from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
 from ._mlp import MLP
 from ._weighting import Weights, label_probabilities, lilaw_weights, meta_gradient, meta_update
 
@@ -10,6 +10,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "FocalLoss",
+    "GeneralizedCrossEntropy",
     "LiLAWClassifier",
     "LiLAWLoss",
     "MLP",

@@ -1,4 +1,4 @@
-"""Losses: the LiLAW-weighted loss (which carries alpha, beta, delta) and a focal loss."""
+"""Losses: the LiLAW-weighted loss (which carries alpha, beta, delta), focal and GCE."""
 
 import torch
 from torch import nn
@@ -15,6 +15,19 @@ from ._weighting import (
 )
 
 
+def _check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def _reduce(losses, reduction):
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
 class FocalLoss(nn.Module):
     """Multiclass focal loss on logits, ``-(1 - p_y) ** gamma * log(p_y)``.
 
@@ -28,19 +41,40 @@ class FocalLoss(nn.Module):
 
     def __init__(self, gamma=2.0, reduction="none"):
         super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+        _check_reduction(reduction)
         self.gamma = gamma
         self.reduction = reduction
 
     def forward(self, logits, target):
         log_p = F.log_softmax(logits, dim=1).gather(1, target.long().view(-1, 1)).squeeze(1)
-        losses = -((1 - log_p.exp()) ** self.gamma) * log_p
-        if self.reduction == "mean":
-            return losses.mean()
-        if self.reduction == "sum":
-            return losses.sum()
-        return losses
+        return _reduce(-((1 - log_p.exp()) ** self.gamma) * log_p, self.reduction)
+
+
+class GeneralizedCrossEntropy(nn.Module):
+    """Generalized cross-entropy on logits, ``(1 - p_y ** q) / q`` (Zhang and Sabuncu, 2018).
+
+    A loss robust to label noise: it tends to the cross-entropy as ``q -> 0`` and is
+    the mean absolute error of the probabilities at ``q = 1``.
+
+    Parameters
+    ----------
+    q : float in (0, 1], default=0.7
+        Robustness parameter.
+    reduction : {'none', 'mean', 'sum'}, default='none'
+        LiLAW needs ``'none'`` (one loss per sample).
+    """
+
+    def __init__(self, q=0.7, reduction="none"):
+        super().__init__()
+        if not 0 < q <= 1:
+            raise ValueError(f"q must be in (0, 1], got {q}")
+        _check_reduction(reduction)
+        self.q = q
+        self.reduction = reduction
+
+    def forward(self, logits, target):
+        log_p = F.log_softmax(logits, dim=1).gather(1, target.long().view(-1, 1)).squeeze(1)
+        return _reduce((1 - torch.exp(self.q * log_p)) / self.q, self.reduction)
 
 
 class LiLAWLoss(nn.Module):

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from torch import nn
 
-from sklilaw import MLP, FocalLoss, LiLAWClassifier, LiLAWLoss
+from sklilaw import MLP, FocalLoss, GeneralizedCrossEntropy, LiLAWClassifier, LiLAWLoss
 
 FAST = dict(max_epochs=3, batch_size=32, random_state=0)
 
@@ -334,6 +334,15 @@ def test_custom_module_class_with_routed_parameters_and_focal_loss(digits):
     assert clf.score(X, y) > 0.8
     assert clf.get_params()["module__channels"] == 6
     assert clone(clf).get_params()["module__channels"] == 6
+
+
+@pytest.mark.parametrize("criterion", [nn.CrossEntropyLoss, FocalLoss, GeneralizedCrossEntropy])
+def test_shipped_and_torch_losses_train(iris, criterion):
+    X, y = iris
+    clf = LiLAWClassifier(criterion=criterion, **{**FAST, "max_epochs": 30}).fit(X, y)
+    assert isinstance(clf.criterion_.loss, criterion)
+    assert clf.criterion_.loss.reduction == "none"
+    assert clf.score(X, y) > 0.8
 
 
 def test_module_instance_and_criterion_instance(iris):

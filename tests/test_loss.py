@@ -4,7 +4,13 @@ import pytest
 import torch
 from torch import nn
 
-from sklilaw import FocalLoss, LiLAWLoss, label_probabilities, lilaw_weights
+from sklilaw import (
+    FocalLoss,
+    GeneralizedCrossEntropy,
+    LiLAWLoss,
+    label_probabilities,
+    lilaw_weights,
+)
 
 
 @pytest.fixture
@@ -34,9 +40,24 @@ def test_focal_loss_down_weights_confident_samples(batch):
     )
 
 
-def test_focal_loss_rejects_unknown_reduction():
+@pytest.mark.parametrize("loss", [FocalLoss, GeneralizedCrossEntropy])
+def test_losses_reject_unknown_reduction(loss):
     with pytest.raises(ValueError, match="reduction"):
-        FocalLoss(reduction="average")
+        loss(reduction="average")
+
+
+def test_generalized_cross_entropy_between_cross_entropy_and_mae(batch):
+    logits, target = batch
+    p = torch.softmax(logits, dim=1)[torch.arange(16), target]
+    torch.testing.assert_close(GeneralizedCrossEntropy(q=1.0)(logits, target), 1 - p)
+    torch.testing.assert_close(GeneralizedCrossEntropy(q=0.7)(logits, target), (1 - p**0.7) / 0.7)
+    near_zero = GeneralizedCrossEntropy(q=1e-4)(logits, target)
+    torch.testing.assert_close(near_zero, -torch.log(p), rtol=1e-3, atol=1e-3)
+    assert GeneralizedCrossEntropy(reduction="sum")(logits, target) == pytest.approx(
+        ((1 - p**0.7) / 0.7).sum().item(), rel=1e-6
+    )
+    with pytest.raises(ValueError, match="q must be"):
+        GeneralizedCrossEntropy(q=0.0)
 
 
 def test_meta_parameters_are_a_buffer_not_a_parameter():
