@@ -12,13 +12,13 @@ hard.
 # -----------------
 # ``LiLAWClassifier`` is a scikit-learn classifier: it goes into a ``Pipeline`` like
 # any other. With ``module=None`` it trains an MLP sized from the data.
-import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklilaw import LiLAWClassifier
+from sklilaw.plotting import plot_difficulty, plot_meta_params, plot_weight_landscape
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
@@ -32,13 +32,14 @@ print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 # After every training mini-batch, alpha, beta and delta take one gradient step on a
 # validation mini-batch; skorch's history keeps their value at the end of each epoch.
 clf = model[-1]
-epochs = clf.history[:, "epoch"]
-fig, ax = plt.subplots()
-for name in ("alpha", "beta", "delta"):
-    ax.plot(epochs, clf.history[:, name], label=name)
-ax.set_xlabel("epoch")
-ax.set_ylabel("value")
-ax.legend()
+plot_meta_params(clf)
+
+# %%
+# The weights they define
+# -----------------------
+# Each weight component over the probability of the observed label and the largest
+# probability, at the learned values.
+plot_weight_landscape(clf.alpha_, clf.beta_, clf.delta_)
 
 # %%
 # Per-sample difficulty
@@ -48,3 +49,4 @@ ax.legend()
 frame = clf.difficulty(model[0].transform(X_train), y_train)
 print(frame["category"].value_counts())
 print(frame.sort_values("p_label").head())
+plot_difficulty(frame)
