@@ -21,19 +21,20 @@ from skorch.utils import noop
 from torch import nn
 
 from ._data import TensorBatches
+from ._label_issues import TrainingDynamics, label_issue_frame
 from ._loss import LiLAWLoss
 from ._mlp import MLP
-from ._weighting import label_probabilities, lilaw_weights
-
-CATEGORIES = np.array(["easy", "moderate", "hard"])
+from ._weighting import CATEGORIES, label_probabilities, lilaw_weights
 
 
 class _FitData(NamedTuple):
     """Tensors of one call to fit, already on the device."""
 
-    train: torch.utils.data.TensorDataset  # X, y, sample_weight
+    train: torch.utils.data.TensorDataset  # X, y, sample_weight, row in train
     valid: torch.utils.data.TensorDataset  # X, y: skorch's per-epoch validation pass
     meta: torch.utils.data.TensorDataset  # X, y, sample_weight: the meta steps
+    train_rows: np.ndarray  # positions in X of the training rows
+    valid_rows: np.ndarray  # positions in X of the validation rows (empty with X_val)
 
 
 def _strata(y, sensitive_features):
@@ -167,6 +168,16 @@ class LiLAWClassifier(NeuralNetClassifier):
         The trained network.
     criterion_ : LiLAWLoss
         The weighted loss; holds ``alpha``, ``beta``, ``delta`` in its state dict.
+    label_issues_ : pandas.DataFrame
+        One row per row of ``X`` (indexed like ``X`` when it is a DataFrame), with
+        cleanlab's column names: ``is_label_issue``, ``label_quality`` (probability of
+        the given label), ``given_label``, ``predicted_label``; plus ``difficulty``
+        (LiLAW's category), ``lilaw_weight`` and ``in_validation``. Training rows are
+        judged by their class probabilities averaged over the epochs of training (taken
+        from the training forward passes, at no extra cost), rows of the validation
+        split by the fitted model's out-of-sample probabilities; ``is_label_issue``
+        flags the confident off-diagonal samples of confident learning, with
+        thresholds per class computed separately for the two kinds of rows.
     history_ : skorch.history.History
         Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``alpha``, ``beta``,
         ``delta`` and ``mean_weight`` (the average LiLAW weight of the epoch's training
@@ -393,6 +404,7 @@ class LiLAWClassifier(NeuralNetClassifier):
 
     def _fit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes=None):
         state = vars(self).copy()
+        index = X.index if isinstance(X, pd.DataFrame) else None
         try:
             self._check_params()
             split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
@@ -415,7 +427,11 @@ class LiLAWClassifier(NeuralNetClassifier):
                     self.initialize()
                 self._check_module_output(fit_data.valid.tensors[0][:2])
                 self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
+                self._dynamics = TrainingDynamics(
+                    len(fit_data.train_rows), len(self.classes_), self.device
+                )
                 super().partial_fit(fit_data, None)
+                self.label_issues_ = self._label_issues(fit_data, index)
         except BaseException:
             # leave the estimator as it was before this call, not half-fitted
             vars(self).clear()
@@ -423,8 +439,8 @@ class LiLAWClassifier(NeuralNetClassifier):
             raise
         finally:
             # iterators and generators cannot be pickled; they live only during fit
-            vars(self).pop("_meta_batches", None)
-            vars(self).pop("_shuffle_generator", None)
+            for transient in ("_meta_batches", "_shuffle_generator", "_dynamics"):
+                vars(self).pop(transient, None)
         return self
 
     @contextmanager
@@ -488,6 +504,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             X_val, y_val, val_weight = X[val], y[val], sample_weight[val]
             X, y, sample_weight = X[train], y[train], sample_weight[train]
         else:
+            train, val = np.arange(len(y)), np.arange(0)
             X_val = validate_data(self, X_val, reset=False, dtype=(np.float32, np.float64))
             y_val = self._encode(column_or_1d(y_val), "y_val")
             if len(X_val) != len(y_val):
@@ -496,10 +513,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         X_t, y_t, w_t = self._tensors(X, y, sample_weight)
         X_val_t, y_val_t, w_val_t = self._tensors(X_val, y_val, val_weight)
         TensorDataset = torch.utils.data.TensorDataset
+        rows_t = torch.arange(len(y), device=self.device)
         return _FitData(
-            train=TensorDataset(X_t, y_t, w_t),
+            train=TensorDataset(X_t, y_t, w_t, rows_t),
             valid=TensorDataset(X_val_t, y_val_t),
             meta=TensorDataset(X_val_t, y_val_t, w_val_t),
+            train_rows=train,
+            valid_rows=val,
         )
 
     def _encode(self, labels, name):
@@ -640,12 +660,11 @@ class LiLAWClassifier(NeuralNetClassifier):
     def train_step_single(self, batch, **fit_params):
         """Forward, LiLAW-weighted loss (meta parameters fixed) and backward."""
         self._set_training(True)
-        Xi, yi, sample_weight = batch
+        Xi, yi, sample_weight, rows = batch
         y_pred = self.infer(Xi, **fit_params)
-        if self._in_warmup():
-            weights = torch.ones_like(sample_weight)
-        else:
-            weights = self.criterion_.weights(y_pred, yi).total
+        lilaw = self.criterion_.weights(y_pred, yi)
+        self._dynamics.update(rows, y_pred, lilaw)
+        weights = torch.ones_like(sample_weight) if self._in_warmup() else lilaw.total
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=weights * sample_weight)
         if not torch.isfinite(loss):
             epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
@@ -699,6 +718,31 @@ class LiLAWClassifier(NeuralNetClassifier):
             weights = self.history[-1, "batches", :, "lilaw_weight"]
             sizes = self.history[-1, "batches", :, "train_batch_size"]
             self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
+
+    def _scores(self, logits, target):
+        """Class probabilities (n, k) and LiLAW's weight components (3, n), as arrays."""
+        target = torch.as_tensor(target)
+        p_label, p_max = label_probabilities(logits, target)
+        weights = lilaw_weights(p_label, p_max, self.criterion_.meta_params.cpu())
+        return torch.softmax(logits.double(), dim=1).numpy(), torch.stack(weights).numpy()
+
+    def _label_issues(self, fit_data, index):
+        """``label_issues_``: training rows judged by their mean probabilities over the
+        epochs, validation rows by the fitted model's out-of-sample probabilities."""
+        probabilities, weights = self._dynamics.means()
+        labels = fit_data.train.tensors[1].cpu().numpy()
+        frame = label_issue_frame(probabilities, labels, weights, self.classes_)
+        parts = [frame.assign(in_validation=False)]
+        if len(fit_data.valid_rows):
+            labels = fit_data.valid.tensors[1].cpu().numpy()
+            probabilities, weights = self._scores(self.forward(fit_data.valid), labels)
+            frame = label_issue_frame(probabilities, labels, weights, self.classes_)
+            parts.append(frame.assign(in_validation=True))
+        order = np.argsort(np.concatenate([fit_data.train_rows, fit_data.valid_rows]))
+        frame = pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
+        if index is not None:
+            frame.index = index
+        return frame
 
     # ----------------------------------------------------------------- prediction
     def _logits(self, X):
@@ -760,20 +804,18 @@ class LiLAWClassifier(NeuralNetClassifier):
         y = column_or_1d(y)
         if len(y) != len(logits):
             raise ValueError(f"X has {len(logits)} samples but y has {len(y)}.")
-        target = torch.as_tensor(self._encode(y, "y"))
-        p_label, p_max = label_probabilities(logits, target)
-        weights = lilaw_weights(p_label, p_max, self.criterion_.meta_params.cpu())
-        components = torch.stack(weights).numpy()
+        target = self._encode(y, "y")
+        probabilities, weights = self._scores(logits, target)
         frame = pd.DataFrame(
             {
-                "p_label": p_label.numpy(),
-                "p_max": p_max.numpy(),
-                "w_easy": components[0],
-                "w_moderate": components[1],
-                "w_hard": components[2],
-                "weight": components.sum(axis=0),
+                "p_label": probabilities[np.arange(len(target)), target],
+                "p_max": probabilities.max(axis=1),
+                "w_easy": weights[0],
+                "w_moderate": weights[1],
+                "w_hard": weights[2],
+                "weight": weights.sum(axis=0),
                 "category": pd.Categorical(
-                    CATEGORIES[components.argmax(axis=0)], categories=CATEGORIES
+                    CATEGORIES[weights.argmax(axis=0)], categories=CATEGORIES
                 ),
             }
         )

@@ -18,9 +18,12 @@ The meta parameters are held in one tensor of shape ``(3,)`` in the order
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 ALPHA, BETA, DELTA = 0, 1, 2
+# a sample's difficulty category is its dominant weight component, in Weights' order
+CATEGORIES = np.array(["easy", "moderate", "hard"])
 
 
 class Weights(NamedTuple):

@@ -9,6 +9,7 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -17,6 +18,7 @@ from skorch.callbacks import ProgressBar
 from torch import nn
 
 from sklilaw import MLP, FocalLoss, GeneralizedCrossEntropy, LiLAWClassifier, LiLAWLoss
+from sklilaw.noise import symmetric_label_noise
 
 FAST = dict(max_epochs=3, batch_size=32, random_state=0)
 
@@ -590,3 +592,48 @@ def test_epoch_without_training_batches_does_not_break_the_history(iris):
     assert clf.history[:, "train_batch_count"] == [0, 0, 0]
     assert "mean_weight" not in clf.history[-1]
     assert (clf.alpha_, clf.beta_, clf.delta_) == (2.0, 2.0, 2.0)
+
+
+# ------------------------------------------------------------------------- label issues
+def test_label_issues_find_injected_label_errors(digits):
+    X, y = digits
+    y_noisy, flipped = symmetric_label_noise(y, 0.3, random_state=0)
+    frame = pd.DataFrame(X, index=np.arange(len(y)) + 1000)
+    clf = LiLAWClassifier(max_epochs=20, random_state=0).fit(frame, y_noisy)
+    issues = clf.label_issues_
+    assert list(issues.columns) == [
+        "is_label_issue",
+        "label_quality",
+        "given_label",
+        "predicted_label",
+        "difficulty",
+        "lilaw_weight",
+        "in_validation",
+    ]
+    assert list(issues.index) == list(frame.index)  # one row per row of X, in order
+    np.testing.assert_array_equal(issues["given_label"], y_noisy)
+    assert issues["in_validation"].sum() == int(np.ceil(0.15 * len(y)))
+    # chance would give an AUROC of 0.5 and a precision of 0.3
+    assert roc_auc_score(flipped, -issues["label_quality"]) > 0.95
+    flagged = issues["is_label_issue"].to_numpy()
+    assert flipped[flagged].mean() > 0.9 and flagged[flipped].mean() > 0.5
+    # where the given label is judged wrong, the prediction is mostly the clean label
+    assert np.mean(issues["predicted_label"][flagged] == y[flagged]) > 0.9
+
+
+def test_label_issues_of_validation_rows_are_out_of_sample(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    issues = clf.label_issues_
+    rows = issues["in_validation"].to_numpy()
+    proba = clf.predict_proba(X[rows])
+    np.testing.assert_allclose(issues["label_quality"][rows], proba[np.arange(rows.sum()), y[rows]])
+    np.testing.assert_array_equal(
+        issues["predicted_label"][rows], clf.classes_[proba.argmax(axis=1)]
+    )
+
+
+def test_with_a_given_validation_set_every_row_of_X_is_judged_as_training_data(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y, X_val=X[:20], y_val=y[:20])
+    assert len(clf.label_issues_) == 150 and not clf.label_issues_["in_validation"].any()
