@@ -11,8 +11,12 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
@@ -128,6 +132,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Smallest decrease of the validation loss that counts as an improvement.
+    label_issues_refit : {None, 'prune', 'downweight'}, default=None
+        After training, train once more from scratch (two trainings in all) on the
+        data without the samples that ``label_issues_`` flags (``'prune'``), or with
+        each flagged sample's weight multiplied by its ``label_quality``
+        (``'downweight'``). ``label_issues_`` keeps the first training's verdict on all
+        rows; ``classes_`` keeps every class. Only :meth:`fit` refits, not
+        :meth:`partial_fit`.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the module's initialisation, dropout and the
         shuffling of batches. An int makes ``fit`` reproducible; torch's global random
@@ -209,6 +220,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "label_issues_refit": [None, StrOptions({"prune", "downweight"})],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -241,6 +253,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         early_stopping=False,
         n_iter_no_change=10,
         tol=1e-4,
+        label_issues_refit=None,
         random_state=None,
         iterator_train=TensorBatches,
         iterator_valid=TensorBatches,
@@ -272,6 +285,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.label_issues_refit = label_issues_refit
         self.random_state = random_state
         self.iterator_train = iterator_train
         self.iterator_valid = iterator_valid
@@ -363,7 +377,33 @@ class LiLAWClassifier(NeuralNetClassifier):
             The fitted estimator.
         """
         reset = not (self.warm_start and self.initialized_)
-        return self._fit(X, y, sample_weight, X_val, y_val, sensitive_features, reset=reset)
+        if self.label_issues_refit is None:
+            return self._fit(X, y, sample_weight, X_val, y_val, sensitive_features, reset=reset)
+        with self._unchanged_on_failure():
+            self._fit(X, y, sample_weight, X_val, y_val, sensitive_features, reset=reset)
+            issues = self.label_issues_
+            flagged = issues["is_label_issue"].to_numpy()
+            if self.label_issues_refit == "prune":
+                keep = np.flatnonzero(~flagged)
+                X, y, sample_weight, sensitive_features = (
+                    None if data is None else _safe_indexing(data, keep)
+                    for data in (X, y, sample_weight, sensitive_features)
+                )
+            else:
+                quality = np.where(flagged, issues["label_quality"].to_numpy(), 1.0)
+                sample_weight = quality if sample_weight is None else quality * sample_weight
+            self._fit(
+                X,
+                y,
+                sample_weight,
+                X_val,
+                y_val,
+                sensitive_features,
+                reset=True,
+                classes=self.classes_,
+            )
+            self.label_issues_ = issues
+        return self
 
     def partial_fit(
         self,
@@ -403,9 +443,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         )
 
     def _fit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes=None):
-        state = vars(self).copy()
         index = X.index if isinstance(X, pd.DataFrame) else None
-        try:
+        with self._unchanged_on_failure():
             self._check_params()
             split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
                 np.iinfo(np.int32).max, size=3
@@ -422,26 +461,33 @@ class LiLAWClassifier(NeuralNetClassifier):
                 seed=split_seed,
             )
             self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
-            with self._seeded_torch(int(torch_seed)):
-                if reset:
-                    self.initialize()
-                self._check_module_output(fit_data.valid.tensors[0][:2])
-                self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
-                self._dynamics = TrainingDynamics(
-                    len(fit_data.train_rows), len(self.classes_), self.device
-                )
-                super().partial_fit(fit_data, None)
-                self.label_issues_ = self._label_issues(fit_data, index)
+            try:
+                with self._seeded_torch(int(torch_seed)):
+                    if reset:
+                        self.initialize()
+                    self._check_module_output(fit_data.valid.tensors[0][:2])
+                    self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
+                    self._dynamics = TrainingDynamics(
+                        len(fit_data.train_rows), len(self.classes_), self.device
+                    )
+                    super().partial_fit(fit_data, None)
+                    self.label_issues_ = self._label_issues(fit_data, index)
+            finally:
+                # iterators and generators cannot be pickled; they live only during fit
+                for transient in ("_meta_batches", "_shuffle_generator", "_dynamics"):
+                    vars(self).pop(transient, None)
+        return self
+
+    @contextmanager
+    def _unchanged_on_failure(self):
+        """Restore the estimator's state if the block raises: never half-fitted."""
+        state = vars(self).copy()
+        try:
+            yield
         except BaseException:
-            # leave the estimator as it was before this call, not half-fitted
             vars(self).clear()
             vars(self).update(state)
             raise
-        finally:
-            # iterators and generators cannot be pickled; they live only during fit
-            for transient in ("_meta_batches", "_shuffle_generator", "_dynamics"):
-                vars(self).pop(transient, None)
-        return self
 
     @contextmanager
     def _seeded_torch(self, seed):

@@ -562,24 +562,25 @@ def test_reducing_criterion_is_refused(iris):
         clf.fit(X, y)
 
 
-class _NaNAfterFirstBatch(nn.Module):
-    def __init__(self):
+class _NaNAtCall(nn.Module):
+    def __init__(self, nan_at=5):
         super().__init__()
         self.linear = nn.Linear(4, 3)
+        self.nan_at = nan_at
         self.training_calls = 0
 
     def forward(self, x):
         out = self.linear(x)
         if self.training:
             self.training_calls += 1
-            if self.training_calls == 5:
+            if self.training_calls == self.nan_at:
                 return out * float("nan")
         return out
 
 
 def test_non_finite_loss_names_epoch_and_batch(iris):
     X, y = iris
-    clf = LiLAWClassifier(_NaNAfterFirstBatch, **FAST)  # 4 training batches per epoch
+    clf = LiLAWClassifier(_NaNAtCall, **FAST)  # 4 training batches per epoch
     with pytest.raises(ValueError, match="Non-finite training loss .* at epoch 2, batch 1"):
         clf.fit(X, y)
     with pytest.raises(NotFittedError):
@@ -637,3 +638,77 @@ def test_with_a_given_validation_set_every_row_of_X_is_judged_as_training_data(i
     X, y = iris
     clf = LiLAWClassifier(**FAST).fit(X, y, X_val=X[:20], y_val=y[:20])
     assert len(clf.label_issues_) == 150 and not clf.label_issues_["in_validation"].any()
+
+
+class _RecordingWeights(LiLAWClassifier):
+    """Keeps the sample weights of every training batch, per fit."""
+
+    def initialize(self):
+        self.seen_weights_ = []
+        return super().initialize()
+
+    def train_step_single(self, batch, **fit_params):
+        self.seen_weights_.append(batch[2].numpy().copy())
+        return super().train_step_single(batch, **fit_params)
+
+
+@pytest.fixture(scope="module")
+def noisy_digits(digits):
+    X, y = digits
+    y_noisy, flipped = symmetric_label_noise(y, 0.3, random_state=0)
+    return X, y_noisy, flipped
+
+
+def test_prune_refit_trains_again_without_the_flagged_samples(noisy_digits):
+    X, y, _ = noisy_digits
+    params = dict(max_epochs=10, random_state=0)
+    first = LiLAWClassifier(**params).fit(X, y)
+    flagged = first.label_issues_["is_label_issue"].to_numpy()
+    assert flagged.sum() > 100
+    pruned = LiLAWClassifier(**params, label_issues_refit="prune").fit(X, y)
+    pd.testing.assert_frame_equal(pruned.label_issues_, first.label_issues_)
+    n_kept = len(y) - flagged.sum()
+    trained_on = sum(b.get("train_batch_size", 0) for b in pruned.history[0, "batches"])
+    assert trained_on == n_kept - int(np.ceil(0.15 * n_kept))
+    np.testing.assert_array_equal(pruned.classes_, np.arange(10))
+    reference = LiLAWClassifier(**params).partial_fit(X[~flagged], y[~flagged], classes=range(10))
+    np.testing.assert_array_equal(pruned.predict_proba(X), reference.predict_proba(X))
+
+
+def test_downweight_refit_multiplies_flagged_weights_by_label_quality(noisy_digits):
+    X, y, _ = noisy_digits
+    clf = _RecordingWeights(max_epochs=4, random_state=0, label_issues_refit="downweight")
+    clf.fit(X, y, sample_weight=np.full(len(y), 2.0))
+    issues = clf.label_issues_
+    expected = 2.0 * np.where(issues["is_label_issue"], issues["label_quality"], 1.0)
+    seen = np.concatenate(clf.seen_weights_)  # the refit's batches (initialize reset them)
+    trained = ~issues["in_validation"].to_numpy()
+    n_train = int(trained.sum())
+    assert len(seen) == 4 * n_train
+    np.testing.assert_allclose(np.sort(seen[:n_train]), np.sort(expected[trained]), rtol=1e-6)
+    assert (seen < 2.0).sum() > 0
+
+
+class _NaNInSecondTraining(nn.Module):
+    built = 0
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 3)
+        type(self).built += 1
+
+    def forward(self, x):
+        out = self.linear(x)
+        return out * float("nan") if self.training and type(self).built == 2 else out
+
+
+def test_a_failing_refit_leaves_the_estimator_unfitted(iris):
+    X, y = iris
+    _NaNInSecondTraining.built = 0
+    clf = LiLAWClassifier(_NaNInSecondTraining, label_issues_refit="downweight", **FAST)
+    with pytest.raises(ValueError, match="Non-finite training loss .* epoch 1, batch 1"):
+        clf.fit(X, y)
+    assert _NaNInSecondTraining.built == 2  # the first training went through
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    assert not hasattr(clf, "label_issues_")
