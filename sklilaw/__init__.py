@@ -1,5 +1,6 @@
 """sklilaw: LiLAW (Lightweight Learnable Adaptive Weighting) for scikit-learn, on skorch."""
 
+from . import datasets, fairness
 from ._classifier import LiLAWClassifier
 from ._data import TensorBatches
 from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
@@ -16,6 +17,8 @@ __all__ = [
     "MLP",
     "TensorBatches",
     "Weights",
+    "datasets",
+    "fairness",
     "label_probabilities",
     "lilaw_weights",
     "meta_gradient",

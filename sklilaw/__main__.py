@@ -1,8 +1,11 @@
-"""Command line: ``sklilaw demo`` (also ``python -m sklilaw demo``)."""
+"""Command line: ``sklilaw demo`` and ``sklilaw fairness`` (also ``python -m sklilaw ...``)."""
 
 import argparse
 import sys
 
+import torch
+
+from ._audit import METHODS, plot_audit, run_audit, summarize_audit
 from ._demo import DATASETS, run_demo, summarize
 
 
@@ -17,6 +20,39 @@ def _demo(args):
     print(summarize(results).to_markdown(floatfmt=".3f"))
 
 
+def _fairness(args):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        results = run_audit(
+            methods=args.methods,
+            seeds=range(args.seeds),
+            max_epochs=args.epochs,
+            sensitive=args.sensitive,
+            data_home=args.data_home,
+            n_samples=args.n_samples,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    rows = "all rows" if args.n_samples is None else f"a subsample of {args.n_samples} rows"
+    print(
+        f"\nUCI Adult ({rows}): trained on the training part without "
+        f"{', '.join(args.sensitive)}, audited on the test part; positive label '>50K'; "
+        f"{args.epochs} epochs, median of {args.seeds} seeds\n"
+    )
+    tables = summarize_audit(results)
+    for attribute, (by_group, across) in tables.items():
+        print(f"By {attribute}:\n")
+        formats = [".3f"] * (by_group.shape[1] + 1) + [".0f"]  # method, group, ..., count
+        print(by_group.reset_index().to_markdown(index=False, floatfmt=formats))
+        print()
+        print(across.to_markdown(floatfmt=".3f"))
+        print()
+    if args.plot:
+        plot_audit(tables).savefig(args.plot)
+        print(f"Plot saved to {args.plot}")
+
+
 def main(argv=None):
     """Entry point of the ``sklilaw`` console script."""
     parser = argparse.ArgumentParser(prog="sklilaw", description=__doc__)
@@ -27,6 +63,40 @@ def main(argv=None):
     demo.add_argument("--seeds", type=int, default=3, help="number of seeds")
     demo.add_argument("--epochs", type=int, default=50, help="epochs per model")
     demo.set_defaults(run=_demo)
+    fairness = commands.add_parser(
+        "fairness", help="group-fairness audit of plain training vs LiLAW on UCI Adult"
+    )
+    fairness.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=["plain skorch", "LiLAW"],
+        metavar="M",
+        help=f"training methods, from: {', '.join(repr(m) for m in METHODS)}",
+    )
+    fairness.add_argument(
+        "--sensitive",
+        nargs="+",
+        default=["sex"],
+        choices=["sex", "race"],
+        help="sensitive columns, dropped from the features and audited one by one",
+    )
+    fairness.add_argument("--seeds", type=int, default=3, help="number of seeds")
+    fairness.add_argument("--epochs", type=int, default=20, help="epochs per model")
+    fairness.add_argument(
+        "--n-samples", type=int, default=None, help="random subsample of Adult's rows"
+    )
+    fairness.add_argument(
+        "--data-home",
+        default=None,
+        help="folder with adult/adult.data and adult/adult.test (default: $SKLILAW_DATA, "
+        "else download from OpenML)",
+    )
+    fairness.add_argument("--plot", default=None, help="save a plot of the by-group table here")
+    fairness.add_argument(
+        "--threads", type=int, default=1, help="torch threads (small networks: 1 is fastest)"
+    )
+    fairness.set_defaults(run=_fairness)
     args = parser.parse_args(argv)
     args.run(args)
 

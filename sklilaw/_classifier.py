@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
@@ -29,6 +30,13 @@ from ._label_issues import TrainingDynamics, label_issue_frame
 from ._loss import LiLAWLoss
 from ._mlp import MLP
 from ._weighting import CATEGORIES, label_probabilities, lilaw_weights
+
+# what validate_data accepts; sparse input is densified, as the network needs dense tensors
+_INPUT = dict(dtype=(np.float32, np.float64), accept_sparse=("csr", "csc", "coo"))
+
+
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else X
 
 
 class _FitData(NamedTuple):
@@ -315,6 +323,11 @@ class LiLAWClassifier(NeuralNetClassifier):
             self.callbacks = params.pop("callbacks")
         return super().set_params(**params)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _check_params(self):
         validate_parameter_constraints(
             self._parameter_constraints,
@@ -354,8 +367,9 @@ class LiLAWClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; a DataFrame's column names are kept in ``feature_names_in_``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; a DataFrame's column names are kept in ``feature_names_in_``;
+            a sparse matrix is made dense (the network works on dense tensors).
         y : array-like of shape (n_samples,)
             Observed (possibly noisy) labels of any type.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -526,7 +540,8 @@ class LiLAWClassifier(NeuralNetClassifier):
                 "sensitive_features only shape the internal validation split; "
                 "they have no use with X_val and y_val."
             )
-        X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64))
+        X, y = validate_data(self, X, y, reset=reset, **_INPUT)
+        X = _dense(X)
         check_classification_targets(y)
         if reset:
             labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
@@ -551,7 +566,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             X, y, sample_weight = X[train], y[train], sample_weight[train]
         else:
             train, val = np.arange(len(y)), np.arange(0)
-            X_val = validate_data(self, X_val, reset=False, dtype=(np.float32, np.float64))
+            X_val = _dense(validate_data(self, X_val, reset=False, **_INPUT))
             y_val = self._encode(column_or_1d(y_val), "y_val")
             if len(X_val) != len(y_val):
                 raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(y_val)}.")
@@ -793,7 +808,7 @@ class LiLAWClassifier(NeuralNetClassifier):
     # ----------------------------------------------------------------- prediction
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        X = _dense(validate_data(self, X, reset=False, **_INPUT))
         return self.forward(X)
 
     def predict_proba(self, X):

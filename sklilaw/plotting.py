@@ -18,7 +18,7 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "sklilaw.plotting needs matplotlib: pip install 'sklilaw[plot]'"
+            "sklilaw's plots need matplotlib: pip install 'sklilaw[plot]'"
         ) from error
     return plt
 

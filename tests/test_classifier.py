@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
@@ -275,6 +276,14 @@ def test_binary_float32_and_dataframe_input():
     assert clf.score(X, y) > 0.9
     frame = clf.difficulty(X.iloc[10:20], y.iloc[10:20])
     assert list(frame.index) == list(range(10, 20))
+
+
+@pytest.mark.parametrize("matrix", [sp.csr_matrix, sp.csc_matrix, sp.coo_matrix])
+def test_sparse_input_is_used_as_dense(iris, matrix):
+    X, y = iris
+    dense = LiLAWClassifier(**FAST).fit(X, y)
+    sparse = LiLAWClassifier(**FAST).fit(matrix(X), y)
+    np.testing.assert_array_equal(sparse.predict_proba(matrix(X)), dense.predict_proba(X))
 
 
 def test_same_random_state_same_model(iris):

@@ -1,9 +1,12 @@
-"""The command line: ``sklilaw demo``."""
+"""The command line: ``sklilaw demo`` and ``sklilaw fairness``."""
 
+import os
 import subprocess
 import sys
 
+import matplotlib
 import pytest
+import torch
 
 from sklilaw.__main__ import main
 
@@ -30,3 +33,34 @@ def test_python_dash_m_entry_point():
     )
     assert result.returncode == 0
     assert "--noise" in result.stdout
+
+
+def test_fairness_audit_prints_tables_and_saves_a_plot(tmp_path, capsys):
+    folder = os.environ.get("SKLILAW_DATA")
+    if not folder or not os.path.isfile(os.path.join(folder, "adult", "adult.test")):
+        pytest.skip("needs UCI Adult: set SKLILAW_DATA to the folder that holds adult/")
+    matplotlib.use("Agg")
+    plot = tmp_path / "audit.png"
+    threads = torch.get_num_threads()
+    argv = ["fairness", "--n-samples", "1500", "--epochs", "2", "--seeds", "2"]
+    main([*argv, "--sensitive", "sex", "race", "--plot", str(plot)])
+    assert torch.get_num_threads() == threads  # --threads applies to the audit only
+    out = capsys.readouterr().out
+    assert "UCI Adult (a subsample of 1500 rows)" in out and "median of 2 seeds" in out
+    assert "By sex:" in out and "By race:" in out
+    by_sex = out[out.index("By sex:") : out.index("By race:")]
+    rows = [line.split("|")[1:3] for line in by_sex.splitlines() if line.startswith("| ")]
+    by_group = [(m.strip(), g.strip()) for m, g in rows if g.strip() in ("overall", "Female")]
+    assert by_group == [(m, g) for m in ("plain skorch", "LiLAW") for g in ("overall", "Female")]
+    assert "demographic_parity_difference" in out and "worst_group_accuracy" in out
+    assert plot.stat().st_size > 0
+    matplotlib.pyplot.close("all")
+
+
+def test_fairness_help_lists_its_options(capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        main(["fairness", "--help"])
+    assert excinfo.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--seeds", "--epochs", "--sensitive", "--n-samples", "--data-home", "--plot"):
+        assert option in out

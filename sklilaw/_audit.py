@@ -1,0 +1,223 @@
+"""``sklilaw fairness``: a group-fairness audit of plain training vs LiLAW on UCI Adult."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from skorch.dataset import ValidSplit
+from tqdm.auto import tqdm
+
+from ._classifier import LiLAWClassifier
+from ._mlp import MLP
+from .baselines import plain_skorch
+from .datasets import load_adult
+from .fairness import DEFAULT_METRICS, DISPARITIES, fairness_report
+from .plotting import _pyplot
+
+N_TRAIN = 32561  # rows of adult.data; the rest of load_adult's rows are adult.test
+POSITIVE = ">50K"
+METHODS = ("plain skorch", "unweighted (no LiLAW)", "LiLAW", "LiLAW, group-aware split")
+BY_GROUP = list(DEFAULT_METRICS)
+SUMMARY = [*DISPARITIES, "fit_seconds"]
+
+
+def adult_train_test(data_home=None, n_samples=None, random_state=0):
+    """UCI Adult's official train and test parts; the target as 1 for ``'>50K'``, else 0.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        As in :func:`sklilaw.datasets.load_adult`.
+    n_samples : int, default=None
+        Keep a random subsample of this many of the 48,842 rows (stratified by the
+        target) before splitting; None keeps all.
+    random_state : int, default=0
+        Seeds the subsample.
+
+    Returns
+    -------
+    X_train, X_test : pandas.DataFrame
+    y_train, y_test : ndarray of int64
+    """
+    X, y = load_adult(data_home, return_X_y=True)
+    y = (y == POSITIVE).to_numpy(dtype=np.int64)
+    rows = np.arange(len(X))
+    if n_samples is not None:
+        rows, _ = train_test_split(
+            rows, train_size=n_samples, stratify=y, random_state=random_state
+        )
+        rows = np.sort(rows)
+    train, test = rows[rows < N_TRAIN], rows[rows >= N_TRAIN]
+    return X.iloc[train], X.iloc[test], y[train], y[test]
+
+
+def preprocessor(X, sensitive):
+    """Standardised numbers and one-hot categories of ``X``, without the ``sensitive`` columns."""
+    keep = [column for column in X.columns if column not in sensitive]
+    numeric = [column for column in keep if pd.api.types.is_numeric_dtype(X[column])]
+    categorical = [column for column in keep if column not in numeric]
+    return ColumnTransformer(
+        [
+            ("numeric", StandardScaler(), numeric),
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                categorical,
+            ),
+        ]
+    )
+
+
+def make_model(method, preprocess, n_features, *, max_epochs, seed):
+    """A Pipeline: ``preprocess``, then the network trained by ``method``.
+
+    All methods train the same MLP (one hidden layer of 100) with Adam (lr 1e-3, weight
+    decay 1e-4) on 85% of the training rows, the other 15% held out as validation split
+    (plain skorch: for its validation loss only; LiLAW: for the meta steps).
+    """
+    if method == "plain skorch":
+        net = plain_skorch(
+            MLP,
+            module__n_features=n_features,
+            module__n_classes=2,
+            max_epochs=max_epochs,
+            train_split=ValidSplit(0.15, stratified=True, random_state=seed),
+        )
+        to_float32 = FunctionTransformer(np.asarray, kw_args={"dtype": np.float32})
+        return make_pipeline(clone(preprocess), to_float32, net)
+    warmup = max_epochs if method == "unweighted (no LiLAW)" else 0
+    net = LiLAWClassifier(max_epochs=max_epochs, warmup_epochs=warmup, random_state=seed)
+    return make_pipeline(clone(preprocess), net)
+
+
+def _fit(method, model, X, y, sensitive, seed):
+    """Fit ``model``; the group-aware method stratifies its meta split by label x groups."""
+    params = {}
+    if method == "LiLAW, group-aware split":
+        params["lilawclassifier__sensitive_features"] = X[list(sensitive)]
+    start = time.perf_counter()
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)  # skorch initialises and shuffles from torch's global state
+        model.fit(X, y, **params)
+    return time.perf_counter() - start
+
+
+def run_audit(
+    methods=("plain skorch", "LiLAW"),
+    seeds=(0, 1, 2),
+    max_epochs=20,
+    sensitive=("sex",),
+    data_home=None,
+    n_samples=None,
+    progress=True,
+):
+    """Fit every method with every seed on Adult's training part; audit on its test part.
+
+    Parameters
+    ----------
+    methods : sequence of str, default=('plain skorch', 'LiLAW')
+        From :data:`METHODS`.
+    seeds : sequence of int, default=(0, 1, 2)
+        One fit per method and seed (validation split, initialisation, batches).
+    max_epochs : int, default=20
+        Epochs for every model.
+    sensitive : sequence of str, default=('sex',)
+        Columns of Adult left out of the features; each is audited on its own, and the
+        group-aware method stratifies by their intersection.
+    data_home : str or path-like, default=None
+        As in :func:`sklilaw.datasets.load_adult`.
+    n_samples : int, default=None
+        Subsample of Adult's rows, as in :func:`adult_train_test`.
+    progress : bool, default=True
+        Show a progress bar over the fits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``method``, ``seed``, ``attribute`` (the audited column), ``metric``,
+        ``group`` and ``value``, with the rows of :meth:`FairnessReport.to_frame` and
+        the fit time as metric ``fit_seconds``.
+    """
+    X_train, X_test, y_train, y_test = adult_train_test(data_home, n_samples)
+    preprocess = preprocessor(X_train, sensitive)
+    n_features = clone(preprocess).fit(X_train).transform(X_train.iloc[:1]).shape[1]
+    runs = [(seed, method) for seed in seeds for method in methods]
+    frames = []
+    for seed, method in tqdm(runs, desc="Adult fairness audit", disable=not progress):
+        model = make_model(method, preprocess, n_features, max_epochs=max_epochs, seed=seed)
+        seconds = _fit(method, model, X_train, y_train, sensitive, seed)
+        for attribute in sensitive:
+            report = fairness_report(model, X_test, y_test, sensitive_features=attribute)
+            frame = report.to_frame()["value"].reset_index()
+            frame.loc[len(frame)] = ["fit_seconds", "", seconds]
+            frames.append(frame.assign(method=method, seed=seed, attribute=attribute))
+    columns = ["method", "seed", "attribute", "metric", "group", "value"]
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def summarize_audit(results):
+    """Medians over seeds: a by-group table and an across-groups table per attribute.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The output of :func:`run_audit`.
+
+    Returns
+    -------
+    dict of str to (pandas.DataFrame, pandas.DataFrame)
+        For each audited attribute: the metrics by ``(method, group)`` (the ``overall``
+        row first), and the disparities, the worst-group accuracy and the fit time by
+        method.
+    """
+    medians = results.groupby(["attribute", "metric", "method", "group"], sort=False)
+    medians = medians["value"].median().reset_index()
+    tables = {}
+    for attribute, rows in medians.groupby("attribute", sort=False):
+        by_group = rows[rows["metric"].isin(BY_GROUP)].pivot_table(
+            index=["method", "group"], columns="metric", values="value", sort=False
+        )
+        across = rows[rows["metric"].isin(SUMMARY)].pivot_table(
+            index="method", columns="metric", values="value", sort=False
+        )
+        by_group = by_group[BY_GROUP].astype({"count": np.int64})  # the same in every seed
+        tables[attribute] = (by_group, across[SUMMARY])
+    return tables
+
+
+def plot_audit(tables, metrics=("accuracy", "selection_rate", "true_positive_rate")):
+    """Bar charts of the median metrics by group, one bar per method.
+
+    Parameters
+    ----------
+    tables : dict
+        The output of :func:`summarize_audit`.
+    metrics : sequence of str, default=('accuracy', 'selection_rate', 'true_positive_rate')
+        One panel each, in a row per audited attribute.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        len(tables), len(metrics), figsize=(4.2 * len(metrics), 3.8 * len(tables)), squeeze=False
+    )
+    for row, (attribute, (by_group, _)) in zip(axes, tables.items(), strict=True):
+        methods = by_group.index.unique("method")
+        groups = by_group.index.unique("group")
+        for ax, metric in zip(row, metrics, strict=True):
+            bars = by_group[metric].unstack("method").reindex(index=groups, columns=methods)
+            bars.plot.bar(ax=ax, legend=False)
+            ax.set_title(f"{metric.replace('_', ' ')} by {attribute}")
+            ax.set_xlabel("")
+            plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncols=len(methods))
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    return fig

@@ -1,0 +1,681 @@
+"""Group-fairness audits of fitted classifiers, on fairlearn's ``MetricFrame``.
+
+Every number here is computed by fairlearn: per-group and overall metrics by
+:class:`fairlearn.metrics.MetricFrame` (and its bootstrap, for intervals), disparities by
+fairlearn's own functions (:func:`~fairlearn.metrics.demographic_parity_difference` and
+the like). This module chooses the metrics, the positive label and the groups, and lays
+the results out as tables and plots.
+
+Labels are binarized before any metric sees them: 1 for the positive label (by default
+the estimator's ``classes_[-1]``, e.g. ``'>50K'``), 0 for the other class.
+"""
+
+import math
+import warnings
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import (
+    MetricFrame,
+    accuracy_score_group_min,
+    count,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    false_positive_rate,
+    false_positive_rate_difference,
+    selection_rate,
+    true_positive_rate,
+    true_positive_rate_difference,
+)
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+from .plotting import _pyplot
+
+__all__ = [
+    "FairnessReport",
+    "balanced_accuracy",
+    "compare_fairness",
+    "fairness_report",
+    "make_fairness_scorer",
+]
+
+
+def balanced_accuracy(y_true, y_pred):
+    """:func:`sklearn.metrics.balanced_accuracy_score`, quiet about one-label groups.
+
+    In a group whose samples all have one label (common in small intersections), it is
+    that label's recall; scikit-learn warns then, once per group and bootstrap resample.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+
+    Returns
+    -------
+    float
+    """
+    with warnings.catch_warnings():
+        for message in ("A single label was found", "y_pred contains classes not in y_true"):
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        return balanced_accuracy_score(y_true, y_pred)
+
+
+DEFAULT_METRICS = {
+    "accuracy": accuracy_score,
+    "balanced_accuracy": balanced_accuracy,
+    "selection_rate": selection_rate,
+    "true_positive_rate": true_positive_rate,
+    "false_positive_rate": false_positive_rate,
+    "count": count,
+}
+
+# name -> (fairlearn function; the base metric and the MetricFrame method of its interval)
+DISPARITIES = {
+    "demographic_parity_difference": (
+        demographic_parity_difference,
+        "selection_rate",
+        "difference",
+    ),
+    "demographic_parity_ratio": (demographic_parity_ratio, "selection_rate", "ratio"),
+    "equalized_odds_difference": (equalized_odds_difference, None, None),
+    "equalized_odds_ratio": (equalized_odds_ratio, None, None),
+    "true_positive_rate_difference": (
+        true_positive_rate_difference,
+        "true_positive_rate",
+        "difference",
+    ),
+    "false_positive_rate_difference": (
+        false_positive_rate_difference,
+        "false_positive_rate",
+        "difference",
+    ),
+    "worst_group_accuracy": (accuracy_score_group_min, "accuracy", "group_min"),
+}
+_DISPARITY_BASES = {
+    name: DEFAULT_METRICS[name]
+    for name in ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
+}
+
+PENALTIES = {
+    "demographic_parity_difference": demographic_parity_difference,
+    "equalized_odds_difference": equalized_odds_difference,
+    "equal_opportunity_difference": equal_opportunity_difference,
+}
+
+OVERALL = "overall"
+ACROSS_GROUPS = "across groups"
+
+
+# --------------------------------------------------------------------------- inputs
+def _column_names(sensitive_features, n_samples):
+    """The column names that ``sensitive_features`` gives, or None if it holds values."""
+    if isinstance(sensitive_features, str):
+        return [sensitive_features]
+    is_names = (
+        isinstance(sensitive_features, (list, tuple))
+        and len(sensitive_features) != n_samples
+        and all(isinstance(name, str) for name in sensitive_features)
+    )
+    return list(sensitive_features) if is_names else None
+
+
+def _sensitive_frame(X, sensitive_features, n_samples):
+    """Sensitive features as a DataFrame with string column names and a 0..n-1 index.
+
+    ``sensitive_features`` is a column name of ``X``, a list of them, or values: a
+    Series, a DataFrame, a dict of arrays or an array of shape (n_samples,) or
+    (n_samples, n_features).
+    """
+    names = _column_names(sensitive_features, n_samples)
+    if names is not None:
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"sensitive_features={sensitive_features!r} names columns, but X is not a "
+                "DataFrame; pass X as a DataFrame or the sensitive features as an array."
+            )
+        unknown = [name for name in names if name not in X.columns]
+        if unknown:
+            raise ValueError(
+                f"sensitive_features names unknown columns {unknown}; X has the columns "
+                f"{X.columns.tolist()}."
+            )
+        frame = X[names]
+    elif isinstance(sensitive_features, pd.Series):
+        frame = sensitive_features.to_frame(sensitive_features.name or "sensitive_feature_0")
+    elif isinstance(sensitive_features, (pd.DataFrame, dict)):
+        frame = pd.DataFrame(sensitive_features)
+    else:
+        values = np.asarray(sensitive_features, dtype=object)
+        if values.ndim not in (1, 2):
+            raise ValueError(
+                "sensitive_features must have shape (n_samples,) or (n_samples, n_features), "
+                f"got shape {values.shape}."
+            )
+        values = values.reshape(len(values), -1)
+        columns = [f"sensitive_feature_{i}" for i in range(values.shape[1])]
+        frame = pd.DataFrame(values, columns=columns)
+    if len(frame) != n_samples:
+        raise ValueError(f"sensitive_features has {len(frame)} rows but X has {n_samples}.")
+    frame = frame.set_axis([str(name) for name in frame.columns], axis=1)
+    if len(frame.drop_duplicates()) < 2:
+        raise ValueError(
+            f"sensitive_features {frame.columns.tolist()} hold a single group; a fairness "
+            "audit compares at least two groups."
+        )
+    return frame.reset_index(drop=True)
+
+
+def _positive_label(estimator, pos_label):
+    """The positive class: ``pos_label``, by default the estimator's ``classes_[-1]``."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        raise ValueError(
+            f"{type(estimator).__name__} is not a fitted classifier: it has no classes_."
+        )
+    if len(classes) != 2:
+        raise ValueError(
+            f"Fairness metrics here are for binary classifiers; the estimator has "
+            f"{len(classes)} classes: {list(classes)[:10]}."
+        )
+    if pos_label is None:
+        pos_label = classes[-1]
+        return pos_label.item() if isinstance(pos_label, np.generic) else pos_label
+    if pos_label not in classes:
+        raise ValueError(f"pos_label={pos_label!r} is not one of the classes {list(classes)}.")
+    return pos_label
+
+
+def _binary_outcomes(estimator, X, y, pos_label):
+    """True and predicted labels as 0/1 (1: the positive label), and that label."""
+    pos_label = _positive_label(estimator, pos_label)
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must have one label per row of X ({len(X)}), got shape {y.shape}.")
+    unknown = np.setdiff1d(y, estimator.classes_)
+    if len(unknown):
+        raise ValueError(
+            f"y contains labels the estimator does not know: {unknown[:5].tolist()}; "
+            f"its classes are {list(estimator.classes_)}."
+        )
+    y_pred = np.asarray(estimator.predict(X))
+    return (y == pos_label).astype(int), (y_pred == pos_label).astype(int), pos_label
+
+
+def _ci_quantiles(confidence_level):
+    if not isinstance(confidence_level, Real) or not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level!r}.")
+    tail = (1 - confidence_level) / 2
+    return [tail, 1 - tail]
+
+
+# --------------------------------------------------------------------------- tables
+def _group_labels(index):
+    """Group labels as strings; an intersection of several features joined by ', '."""
+    return [", ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in index]
+
+
+def _table(overall, by_group, groups):
+    """An ``overall`` row above the rows of ``groups`` (labels as strings)."""
+    by_group = by_group.reindex(groups)
+    rows = pd.concat([overall.to_frame(OVERALL).T, by_group.set_axis(_group_labels(groups))])
+    return rows.rename_axis(", ".join(by_group.index.names)).astype(float)
+
+
+def _format_cell(value, lower=np.nan, upper=np.nan):
+    text = f"{value:.3f}" if np.isfinite(value) else ""
+    if np.isfinite(lower) and np.isfinite(upper):
+        text += f" ({lower:.3f} to {upper:.3f})"
+    return text
+
+
+class FairnessReport:
+    """Per-group metrics and disparities of one classifier's predictions.
+
+    Build one with :func:`fairness_report`. All numbers come from fairlearn: the
+    metrics from a :class:`fairlearn.metrics.MetricFrame` (``metric_frame``), the
+    disparities from fairlearn's functions (:data:`DISPARITIES`), the intervals from
+    the MetricFrame's bootstrap.
+
+    Parameters
+    ----------
+    metric_frame : fairlearn.metrics.MetricFrame
+        The metrics, overall and per group (bootstrapped for intervals).
+    disparities : pandas.DataFrame
+        One row per key of :data:`DISPARITIES`, columns ``value`` (and with a bootstrap
+        ``lower``, ``upper``).
+    pos_label : object
+        The label counted as positive.
+    confidence_level : float or None
+        Coverage of the bootstrap intervals, None without a bootstrap.
+
+    Attributes
+    ----------
+    metric_frame : fairlearn.metrics.MetricFrame
+        fairlearn's object, for anything the report does not show.
+    pos_label : object
+        The label counted as positive (selection rate, true and false positive rates).
+    confidence_level : float or None
+        Coverage of the bootstrap intervals, or None without a bootstrap.
+    disparities : pandas.DataFrame
+        The numbers below, with their bootstrap intervals (columns ``value``, and with
+        a bootstrap ``lower``, ``upper``).
+    demographic_parity_difference, demographic_parity_ratio : float
+        Largest difference and smallest ratio between the groups' selection rates.
+    equalized_odds_difference, equalized_odds_ratio : float
+        The worse of the differences (ratios) between the groups' true positive rates
+        and between their false positive rates.
+    true_positive_rate_difference, false_positive_rate_difference : float
+        Largest difference between the groups' true (false) positive rates; the
+        equalized odds difference is the larger of the two.
+    worst_group_accuracy : float
+        The lowest accuracy of a group.
+    """
+
+    def __init__(self, metric_frame, disparities, pos_label, confidence_level):
+        self.metric_frame = metric_frame
+        self.disparities = disparities
+        self.pos_label = pos_label
+        self.confidence_level = confidence_level
+        for name in DISPARITIES:
+            setattr(self, name, float(disparities.loc[name, "value"]))
+
+    @property
+    def overall(self):
+        """Each metric on all samples (pandas.Series indexed by metric)."""
+        return self.metric_frame.overall
+
+    @property
+    def by_group(self):
+        """Each metric per group (pandas.DataFrame: one row per group, one column per metric).
+
+        An intersection of several sensitive features that has no sample is a row of NaN.
+        """
+        return self.metric_frame.by_group
+
+    def _groups(self):
+        """The groups with at least one sample, in fairlearn's order."""
+        return self.by_group.dropna(how="all").index
+
+    def _tables(self):
+        """``{'value': table, 'lower': table, 'upper': table}`` (bounds with a bootstrap)."""
+        groups = self._groups()
+        tables = {"value": _table(self.overall, self.by_group, groups)}
+        if self.confidence_level is not None:
+            overall, by_group = self.metric_frame.overall_ci, self.metric_frame.by_group_ci
+            for i, bound in enumerate(("lower", "upper")):
+                tables[bound] = _table(overall[i], by_group[i], groups)
+        return tables
+
+    def to_frame(self):
+        """All numbers in one long table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``(metric, group)``: for each metric a row ``'overall'`` and one
+            row per group (an intersection's label joins its values with ``', '``;
+            intersections without samples are left out), then one row per disparity
+            with group ``'across groups'``. Column ``value``, and with a bootstrap
+            ``lower`` and ``upper``, the bounds of the interval (NaN for the equalized
+            odds metrics, which fairlearn's bootstrap does not give: they are the worse of
+            two metrics, whose intervals are in the rows ``true_positive_rate_difference``
+            and ``false_positive_rate_difference``).
+        """
+        metrics = pd.concat(
+            {bound: table.T.stack() for bound, table in self._tables().items()}, axis=1
+        )
+        disparities = self.disparities.set_axis(
+            pd.MultiIndex.from_product([self.disparities.index, [ACROSS_GROUPS]])
+        )
+        return pd.concat([metrics, disparities]).rename_axis(["metric", "group"])
+
+    def to_markdown(self):
+        """The report as two Markdown tables: metrics by group, then disparities.
+
+        Returns
+        -------
+        str
+            Numbers with three decimals, the metric ``count`` as integers; with a
+            bootstrap each number but the counts is followed by its interval in
+            parentheses.
+        """
+        tables = self._tables()
+        values = tables["value"]
+        lower, upper = (tables.get(bound, values * np.nan) for bound in ("lower", "upper"))
+        cells = values.astype(object)
+        for metric in values.columns:
+            if metric == "count":  # group sizes, not estimates: no interval
+                cells[metric] = [f"{v:.0f}" if np.isfinite(v) else "" for v in values[metric]]
+                continue
+            cells[metric] = [
+                _format_cell(*bounds)
+                for bounds in zip(values[metric], lower[metric], upper[metric], strict=True)
+            ]
+        bounds = self.disparities.reindex(columns=["value", "lower", "upper"]).to_numpy()
+        disparities = pd.DataFrame(
+            {"value": [_format_cell(*row) for row in bounds]},
+            index=self.disparities.index.rename(ACROSS_GROUPS),
+        )
+        header = f"Positive label: {self.pos_label}"
+        if self.confidence_level is not None:
+            header += f"; in parentheses, {self.confidence_level:.0%} bootstrap intervals"
+        return f"{header}.\n\n{cells.to_markdown()}\n\n{disparities.to_markdown()}\n"
+
+    def _repr_markdown_(self):
+        return self.to_markdown()
+
+    def plot(self, metrics=None, *, figsize=None):
+        """Bar charts of the metrics by group, the overall value as a dashed line.
+
+        Needs matplotlib (``pip install sklilaw[plot]``).
+
+        Parameters
+        ----------
+        metrics : list of str, default=None
+            Metrics to plot, one panel each; by default all but ``count``.
+        figsize : tuple of float, default=None
+            Figure size in inches; by default 3.2 wide per panel and 3.6 high.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One Axes per metric (``fig.axes``), one bar per group, with the bootstrap
+            interval as an error bar when there is one.
+        """
+        plt = _pyplot()
+        tables = self._tables()
+        values = tables["value"]
+        metrics = _plot_metrics(values.columns, metrics)
+        fig, axes = plt.subplots(
+            1, len(metrics), figsize=figsize or (3.2 * len(metrics), 3.6), squeeze=False
+        )
+        groups = values.index[1:]
+        for ax, metric in zip(axes[0], metrics, strict=True):
+            heights = values.loc[groups, metric].to_numpy()
+            errors = None
+            if "lower" in tables:
+                lower, upper = (
+                    tables[b].loc[groups, metric].to_numpy() for b in ("lower", "upper")
+                )
+                errors = np.clip([heights - lower, upper - heights], 0, None)
+            ax.bar(range(len(groups)), heights, yerr=errors, capsize=3, color="tab:blue")
+            ax.axhline(values.loc[OVERALL, metric], color="black", linestyle="--", label=OVERALL)
+            ax.set_xticks(range(len(groups)), groups, rotation=45, ha="right")
+            ax.set_title(metric.replace("_", " "))
+        axes[0, 0].legend()
+        fig.tight_layout()
+        return fig
+
+
+def _plot_metrics(available, metrics):
+    if metrics is None:
+        return [name for name in available if name != "count"]
+    unknown = [name for name in metrics if name not in available]
+    if unknown or not metrics:
+        raise ValueError(
+            f"metrics must be a non-empty list of the report's metrics {list(available)}; "
+            f"unknown: {unknown}."
+        )
+    return list(metrics)
+
+
+# --------------------------------------------------------------------------- building
+def _metric_frame(metrics, y_true, y_pred, groups, n_boot, confidence_level, random_state):
+    bootstrap = {}
+    if n_boot is not None:
+        bootstrap = dict(
+            n_boot=n_boot,
+            ci_quantiles=_ci_quantiles(confidence_level),
+            random_state=random_state,
+        )
+    return MetricFrame(
+        metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=groups, **bootstrap
+    )
+
+
+def _disparities(y_true, y_pred, groups, base_frame):
+    """fairlearn's disparity metrics, with intervals from ``base_frame``'s bootstrap."""
+    rows = {}
+    for name, (function, base, method) in DISPARITIES.items():
+        value = function(y_true, y_pred, sensitive_features=groups)
+        lower = upper = math.nan
+        if base_frame is not None and base is not None:
+            ci = getattr(base_frame, f"{method}_ci")()
+            lower, upper = ci[0][base], ci[1][base]
+        rows[name] = {"value": value, "lower": lower, "upper": upper}
+    frame = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+    return frame if base_frame is not None else frame[["value"]]
+
+
+def fairness_report(
+    estimator,
+    X,
+    y,
+    *,
+    sensitive_features,
+    metrics=None,
+    pos_label=None,
+    n_boot=None,
+    confidence_level=0.95,
+    random_state=None,
+):
+    """Audit a fitted binary classifier: metrics by group and disparities, by fairlearn.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Anything with ``predict`` and ``classes_`` (two classes), e.g. a Pipeline.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Input of ``estimator.predict``.
+    y : array-like of shape (n_samples,)
+        True labels, from ``estimator.classes_``.
+    sensitive_features : str, list of str, array-like, Series, DataFrame or dict
+        The groups: a column name of ``X`` (a DataFrame) or a list of them, or the
+        values themselves, of shape (n_samples,) or (n_samples, n_features). Several
+        features are audited by their intersections.
+    metrics : dict of str to callable, default=None
+        Metrics ``f(y_true, y_pred)`` to report per group, called with 0/1 labels (1 for
+        ``pos_label``). By default accuracy, balanced accuracy, selection rate, true and
+        false positive rates and count (:data:`DEFAULT_METRICS`; the balanced accuracy
+        of a group whose samples all have one label is that label's recall, see
+        :func:`balanced_accuracy`).
+    pos_label : object, default=None
+        The positive ("selected") label; by default ``estimator.classes_[-1]``.
+    n_boot : int, default=None
+        Number of bootstrap resamples for intervals (fairlearn's ``MetricFrame``
+        bootstrap, which resamples rows); None for no intervals. Each resample
+        recomputes every metric, so this costs ``n_boot`` times the report.
+    confidence_level : float, default=0.95
+        Coverage of the bootstrap intervals.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap.
+
+    Returns
+    -------
+    FairnessReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklilaw.fairness import fairness_report
+    >>> rng = np.random.default_rng(0)
+    >>> group = rng.choice(["a", "b"], size=200)
+    >>> X = np.c_[rng.normal(size=200), group == "a"]
+    >>> y = np.where(X[:, 0] + X[:, 1] + rng.normal(size=200) > 0.5, "yes", "no")
+    >>> report = fairness_report(
+    ...     LogisticRegression().fit(X, y), X, y, sensitive_features=group
+    ... )
+    >>> report.pos_label, report.by_group.index.tolist()
+    ('yes', ['a', 'b'])
+    >>> bool(report.demographic_parity_difference > 0.2)
+    True
+    """
+    groups = _sensitive_frame(X, sensitive_features, len(X))
+    y_true, y_pred, pos_label = _binary_outcomes(estimator, X, y, pos_label)
+    boot = (n_boot, confidence_level, random_state)
+    frame = _metric_frame(metrics or DEFAULT_METRICS, y_true, y_pred, groups, *boot)
+    base_frame = None
+    if n_boot is not None:
+        # the default metrics include the disparities' base metrics: one bootstrap
+        base_frame = (
+            frame
+            if metrics is None
+            else _metric_frame(_DISPARITY_BASES, y_true, y_pred, groups, *boot)
+        )
+    disparities = _disparities(y_true, y_pred, groups, base_frame)
+    return FairnessReport(
+        frame, disparities, pos_label, None if n_boot is None else confidence_level
+    )
+
+
+def compare_fairness(estimators, X, y, *, sensitive_features, **kwargs):
+    """Audit several fitted classifiers on the same data, side by side.
+
+    Parameters
+    ----------
+    estimators : dict of str to fitted classifier
+        The models, by the name their column gets.
+    X, y, sensitive_features
+        As in :func:`fairness_report`.
+    **kwargs
+        ``metrics``, ``pos_label``, ``n_boot``, ``confidence_level``, ``random_state``,
+        as in :func:`fairness_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows as in :meth:`FairnessReport.to_frame` (``(metric, group)``), one column per
+        model; with a bootstrap, columns ``(model, 'value' | 'lower' | 'upper')``.
+    """
+    if not isinstance(estimators, dict) or not estimators:
+        raise ValueError("estimators must be a non-empty dict of name to fitted classifier.")
+    frames = {
+        name: fairness_report(
+            model, X, y, sensitive_features=sensitive_features, **kwargs
+        ).to_frame()
+        for name, model in estimators.items()
+    }
+    table = pd.concat(frames, axis=1, names=["model", None])
+    return table if kwargs.get("n_boot") is not None else table.droplevel(1, axis=1)
+
+
+# --------------------------------------------------------------------------- scoring
+class _FairnessScorer:
+    """A scorer ``score_func(y, y_pred) - weight * penalty``; see :func:`make_fairness_scorer`.
+
+    Parameters
+    ----------
+    sensitive_features : list of str
+        Columns of ``X`` that hold the groups.
+    score_func : callable
+        ``score_func(y_true, y_pred)`` on 0/1 labels, greater is better.
+    penalty : str
+        A key of :data:`PENALTIES`.
+    weight : float
+        Multiplier of the penalty.
+    pos_label : object or None
+        The positive label, by default the estimator's ``classes_[-1]``.
+    """
+
+    def __init__(self, sensitive_features, score_func, penalty, weight, pos_label):
+        self.sensitive_features = sensitive_features
+        self.score_func = score_func
+        self.penalty = penalty
+        self.weight = weight
+        self.pos_label = pos_label
+
+    def __call__(self, estimator, X, y_true):
+        """Score a fitted ``estimator`` on ``X, y_true`` (scikit-learn's scorer protocol).
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+            Binary; it gets all of ``X``, the sensitive columns included.
+        X : DataFrame
+            Data with the sensitive feature columns.
+        y_true : array-like of shape (n_samples,)
+            True labels.
+
+        Returns
+        -------
+        float
+            ``score_func(y_true, y_pred) - weight * penalty(y_true, y_pred, groups)``.
+        """
+        groups = _sensitive_frame(X, self.sensitive_features, len(X))
+        y01, pred01, _ = _binary_outcomes(estimator, X, y_true, self.pos_label)
+        penalty = PENALTIES[self.penalty](y01, pred01, sensitive_features=groups)
+        return float(self.score_func(y01, pred01) - self.weight * penalty)
+
+    def __repr__(self):
+        return (
+            f"make_fairness_scorer({self.sensitive_features!r}, "
+            f"score_func={getattr(self.score_func, '__name__', self.score_func)}, "
+            f"penalty={self.penalty!r}, weight={self.weight!r})"
+        )
+
+
+def make_fairness_scorer(
+    sensitive_features,
+    *,
+    score_func=balanced_accuracy_score,
+    penalty="demographic_parity_difference",
+    weight=1.0,
+    pos_label=None,
+):
+    """A scorer for ``GridSearchCV``: a metric minus a fairness penalty, by fairlearn.
+
+    The groups come from columns of ``X``, so they follow every cross-validation split
+    and every worker process (``n_jobs``) without metadata routing: keep the sensitive
+    columns in the DataFrame that the search gets, and drop them from the model's
+    features inside the pipeline (e.g. a ``ColumnTransformer`` that does not select
+    them).
+
+    Parameters
+    ----------
+    sensitive_features : str or list of str
+        Column name(s) of ``X`` holding the groups (several: their intersections).
+    score_func : callable, default=sklearn.metrics.balanced_accuracy_score
+        ``score_func(y_true, y_pred)``, greater is better, called with 0/1 labels (1 for
+        the positive label).
+    penalty : {'demographic_parity_difference', 'equalized_odds_difference', \
+'equal_opportunity_difference'}, default='demographic_parity_difference'
+        The fairlearn function of the same name, on the test fold's predictions.
+    weight : float, default=1.0
+        Multiplier of the penalty (0 scores ``score_func`` alone).
+    pos_label : object, default=None
+        The positive label; by default the estimator's ``classes_[-1]``.
+
+    Returns
+    -------
+    callable
+        A picklable ``scorer(estimator, X, y)`` returning
+        ``score_func - weight * penalty``.
+
+    Examples
+    --------
+    >>> from sklilaw.fairness import make_fairness_scorer
+    >>> make_fairness_scorer("sex", weight=0.5)
+    make_fairness_scorer(['sex'], score_func=balanced_accuracy_score, \
+penalty='demographic_parity_difference', weight=0.5)
+    """
+    names = [sensitive_features] if isinstance(sensitive_features, str) else sensitive_features
+    if (
+        not isinstance(names, (list, tuple))
+        or not names
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise ValueError(
+            "sensitive_features must be a column name of X or a list of them (values "
+            f"would not follow the cross-validation splits), got {sensitive_features!r}."
+        )
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of {sorted(PENALTIES)}, got {penalty!r}.")
+    if not isinstance(weight, Real) or weight < 0:
+        raise ValueError(f"weight must be a non-negative number, got {weight!r}.")
+    return _FairnessScorer(list(names), score_func, penalty, weight, pos_label)
