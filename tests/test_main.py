@@ -18,6 +18,10 @@ def test_demo_prints_a_table_of_both_methods(capsys):
     table = [line for line in out.splitlines() if line.startswith("| ")]
     assert [row.split("|")[1].strip() for row in table[1:]] == ["plain skorch", "LiLAW"]
     assert "fit_time_vs_plain" in table[0]
+    header = [cell.strip() for cell in table[0].split("|")]
+    lilaw = dict(zip(header, [cell.strip() for cell in table[2].split("|")], strict=True))
+    assert int(lilaw["errors_injected"]) == 22  # 20% of the 112 training labels
+    assert 0 <= int(lilaw["errors_found"]) <= int(lilaw["flagged"])
 
 
 def test_demo_rejects_an_unknown_dataset(capsys):
