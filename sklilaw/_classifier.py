@@ -26,10 +26,10 @@ from skorch.utils import noop
 from torch import nn
 
 from ._data import TensorBatches
-from ._label_issues import TrainingDynamics, label_issue_frame
+from ._label_issues import TrainingDynamics, label_issue_frame, weight_components
 from ._loss import LiLAWLoss
 from ._mlp import MLP
-from ._weighting import CATEGORIES, label_probabilities, lilaw_weights
+from ._weighting import CATEGORIES, class_probabilities
 
 # what validate_data accepts; sparse input is densified, as the network needs dense tensors
 _INPUT = dict(dtype=(np.float32, np.float64), accept_sparse=("csr", "csc", "coo"))
@@ -723,9 +723,12 @@ class LiLAWClassifier(NeuralNetClassifier):
         self._set_training(True)
         Xi, yi, sample_weight, rows = batch
         y_pred = self.infer(Xi, **fit_params)
-        lilaw = self.criterion_.weights(y_pred, yi)
-        self._dynamics.update(rows, y_pred, lilaw)
-        weights = torch.ones_like(sample_weight) if self._in_warmup() else lilaw.total
+        probabilities = class_probabilities(y_pred)
+        self._dynamics.update(rows, probabilities)
+        if self._in_warmup():
+            weights = torch.ones_like(sample_weight)
+        else:
+            weights = self.criterion_.weights_of_probabilities(probabilities, yi).total
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=weights * sample_weight)
         if not torch.isfinite(loss):
             epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
@@ -780,24 +783,18 @@ class LiLAWClassifier(NeuralNetClassifier):
             sizes = self.history[-1, "batches", :, "train_batch_size"]
             self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
 
-    def _scores(self, logits, target):
-        """Class probabilities (n, k) and LiLAW's weight components (3, n), as arrays."""
-        target = torch.as_tensor(target)
-        p_label, p_max = label_probabilities(logits, target)
-        weights = lilaw_weights(p_label, p_max, self.criterion_.meta_params.cpu())
-        return torch.softmax(logits.double(), dim=1).numpy(), torch.stack(weights).numpy()
-
     def _label_issues(self, fit_data, index):
         """``label_issues_``: training rows judged by their mean probabilities over the
         epochs, validation rows by the fitted model's out-of-sample probabilities."""
-        probabilities, weights = self._dynamics.means()
+        meta_params = self.criterion_.meta_params
+        probabilities = self._dynamics.mean_probabilities()
         labels = fit_data.train.tensors[1].cpu().numpy()
-        frame = label_issue_frame(probabilities, labels, weights, self.classes_)
+        frame = label_issue_frame(probabilities, labels, self.classes_, meta_params)
         parts = [frame.assign(in_validation=False)]
         if len(fit_data.valid_rows):
+            probabilities = class_probabilities(self.forward(fit_data.valid)).numpy()
             labels = fit_data.valid.tensors[1].cpu().numpy()
-            probabilities, weights = self._scores(self.forward(fit_data.valid), labels)
-            frame = label_issue_frame(probabilities, labels, weights, self.classes_)
+            frame = label_issue_frame(probabilities, labels, self.classes_, meta_params)
             parts.append(frame.assign(in_validation=True))
         order = np.argsort(np.concatenate([fit_data.train_rows, fit_data.valid_rows]))
         frame = pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
@@ -866,7 +863,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         if len(y) != len(logits):
             raise ValueError(f"X has {len(logits)} samples but y has {len(y)}.")
         target = self._encode(y, "y")
-        probabilities, weights = self._scores(logits, target)
+        probabilities = class_probabilities(logits.double()).numpy()
+        weights = weight_components(probabilities, target, self.criterion_.meta_params)
         frame = pd.DataFrame(
             {
                 "p_label": probabilities[np.arange(len(target)), target],

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._weighting import CATEGORIES
+from ._weighting import CATEGORIES, label_and_max, lilaw_weights
 
 
 class TrainingDynamics:
-    """Per-sample running sums over the epochs of one fit (no per-epoch history).
+    """Per-sample running sums of class probabilities over the epochs of one fit.
 
-    Memory is ``n_samples * (n_classes + 4)`` floats on the device.
+    Memory is ``n_samples * (n_classes + 1)`` floats on the device; no per-epoch history.
 
     Parameters
     ----------
@@ -23,23 +23,26 @@ class TrainingDynamics:
     def __init__(self, n_samples, n_classes, device):
         self.count = torch.zeros(n_samples, device=device)
         self.probability_sum = torch.zeros(n_samples, n_classes, device=device)
-        self.weight_sum = torch.zeros(3, n_samples, device=device)
 
     @torch.no_grad()
-    def update(self, index, logits, weights):
-        """Add one training batch: its rows, the module's logits and LiLAW's weights."""
-        probabilities = torch.softmax(logits.detach().float(), dim=1)
+    def update(self, index, probabilities):
+        """Add one training batch: its rows and the module's class probabilities."""
         self.count.index_add_(0, index, torch.ones_like(probabilities[:, 0]))
-        self.probability_sum.index_add_(0, index, probabilities)
-        self.weight_sum.index_add_(1, index, torch.stack(weights))
+        self.probability_sum.index_add_(0, index, probabilities.float())
 
-    def means(self):
-        """Mean class probabilities (n, k) and weight components (3, n), NaN if never seen."""
+    def mean_probabilities(self):
+        """Mean class probabilities, shape (n, k); NaN for rows never trained on."""
         count = self.count.cpu().numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
-            probabilities = self.probability_sum.cpu().numpy() / count[:, None]
-            weights = self.weight_sum.cpu().numpy() / count
-        return probabilities, weights
+            return self.probability_sum.cpu().numpy() / count[:, None]
+
+
+def weight_components(probabilities, labels, meta_params):
+    """LiLAW's (easy, moderate, hard) weights, shape (3, n), of class probabilities."""
+    probabilities = torch.as_tensor(probabilities, dtype=torch.float64)
+    p_label, p_max = label_and_max(probabilities, torch.as_tensor(labels))
+    meta_params = meta_params.detach().to("cpu", torch.float64)
+    return torch.stack(lilaw_weights(p_label, p_max, meta_params)).numpy()
 
 
 def confident_learning_issues(probabilities, labels):
@@ -75,28 +78,30 @@ def confident_learning_issues(probabilities, labels):
     return seen & confident.any(axis=1) & (best != labels)
 
 
-def label_issue_frame(probabilities, labels, weights, classes):
+def label_issue_frame(probabilities, labels, classes, meta_params):
     """The ``label_issues_`` table for one source of probabilities.
 
     Parameters
     ----------
     probabilities : ndarray of shape (n_samples, n_classes)
-        Class probabilities of the samples.
+        Class probabilities of the samples (rows of NaN: never seen, never flagged).
     labels : ndarray of shape (n_samples,)
         Given labels as class indices.
-    weights : ndarray of shape (3, n_samples)
-        LiLAW's easy, moderate and hard weight components.
     classes : ndarray of shape (n_classes,)
         The labels behind the class indices.
+    meta_params : torch.Tensor of shape (3,)
+        ``(alpha, beta, delta)`` that weigh the probabilities.
 
     Returns
     -------
     pandas.DataFrame
         ``is_label_issue``, ``label_quality`` (probability of the given label),
-        ``given_label``, ``predicted_label``, ``difficulty`` and ``lilaw_weight``.
+        ``given_label``, ``predicted_label``, ``difficulty`` (the dominant weight
+        component) and ``lilaw_weight`` (their sum).
     """
     rows = np.arange(len(labels))
     seen = ~np.isnan(probabilities).any(axis=1)
+    weights = weight_components(probabilities, labels, meta_params)
     predicted = np.where(seen, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1), labels)
     difficulty = np.where(seen, CATEGORIES[np.nan_to_num(weights, nan=-1.0).argmax(axis=0)], None)
     return pd.DataFrame(

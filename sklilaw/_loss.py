@@ -8,6 +8,8 @@ from ._weighting import (
     ALPHA,
     BETA,
     DELTA,
+    class_probabilities,
+    label_and_max,
     label_probabilities,
     lilaw_weights,
     meta_gradient,
@@ -143,7 +145,11 @@ class LiLAWLoss(nn.Module):
 
     def weights(self, logits, target):
         """LiLAW's weight components for a batch, with ``alpha, beta, delta`` held fixed."""
-        p_label, p_max = label_probabilities(logits, target)
+        return self.weights_of_probabilities(class_probabilities(logits), target)
+
+    def weights_of_probabilities(self, probabilities, target):
+        """:meth:`weights` from class probabilities already computed (no graph)."""
+        p_label, p_max = label_and_max(probabilities, target)
         with torch.no_grad():
             return lilaw_weights(p_label, p_max, self.meta_params)
 

@@ -39,6 +39,24 @@ class Weights(NamedTuple):
         return self.easy + self.moderate + self.hard
 
 
+def class_probabilities(logits):
+    """Softmax over the classes, in float32 or wider and without a graph.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n_samples, n_classes)
+        Raw scores of the model.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples, n_classes)
+    """
+    with torch.no_grad():
+        if logits.dtype in (torch.float16, torch.bfloat16):
+            logits = logits.float()
+        return torch.softmax(logits, dim=1)
+
+
 def label_probabilities(logits, target):
     """Return ``(a, m)``: the softmax probability of the observed label and the largest.
 
@@ -55,12 +73,13 @@ def label_probabilities(logits, target):
         Computed in float32 or wider and without a graph: LiLAW never differentiates
         through them.
     """
-    with torch.no_grad():
-        if logits.dtype in (torch.float16, torch.bfloat16):
-            logits = logits.float()
-        probabilities = torch.softmax(logits, dim=1)
-        p_label = probabilities.gather(1, target.view(-1, 1)).view(-1)
-        return p_label, probabilities.amax(dim=1)
+    return label_and_max(class_probabilities(logits), target)
+
+
+def label_and_max(probabilities, target):
+    """``(a, m)`` from class probabilities: that of the observed label and the largest."""
+    p_label = probabilities.gather(1, target.view(-1, 1)).view(-1)
+    return p_label, probabilities.amax(dim=1)
 
 
 def _margins(p_label, p_max, meta_params):

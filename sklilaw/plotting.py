@@ -17,9 +17,7 @@ def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "sklilaw's plots need matplotlib: pip install 'sklilaw[plot]'"
-        ) from error
+        raise ImportError("sklilaw's plots need matplotlib: pip install 'sklilaw[plot]'") from error
     return plt
 
 

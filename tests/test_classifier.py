@@ -637,7 +637,9 @@ def test_label_issues_of_validation_rows_are_out_of_sample(iris):
     issues = clf.label_issues_
     rows = issues["in_validation"].to_numpy()
     proba = clf.predict_proba(X[rows])
-    np.testing.assert_allclose(issues["label_quality"][rows], proba[np.arange(rows.sum()), y[rows]])
+    np.testing.assert_allclose(
+        issues["label_quality"][rows], proba[np.arange(rows.sum()), y[rows]], rtol=1e-6
+    )
     np.testing.assert_array_equal(
         issues["predicted_label"][rows], clf.classes_[proba.argmax(axis=1)]
     )

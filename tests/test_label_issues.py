@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from sklilaw import Weights
+from sklilaw import lilaw_weights
 from sklilaw._label_issues import TrainingDynamics, confident_learning_issues, label_issue_frame
 
 
@@ -26,18 +26,19 @@ def test_confident_learning_flags_confident_off_diagonal_samples():
 
 def test_dynamics_average_over_updates_and_leave_unseen_rows_out():
     dynamics = TrainingDynamics(3, 2, "cpu")
-    logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
-    ones = torch.ones(2)
-    dynamics.update(torch.tensor([0, 1]), logits, Weights(ones, 2 * ones, 3 * ones))
-    dynamics.update(torch.tensor([1, 0]), logits, Weights(ones, ones, ones))
-    probabilities, weights = dynamics.means()
-    expected = (torch.softmax(logits, 1) + torch.softmax(logits, 1).flip(0)) / 2
-    np.testing.assert_allclose(probabilities[:2], expected.numpy(), rtol=1e-6)
-    np.testing.assert_allclose(weights[:, :2], [[1, 1], [1.5, 1.5], [2, 2]])
+    first = torch.tensor([[0.5, 0.5], [0.9, 0.1]])
+    dynamics.update(torch.tensor([0, 1]), first)
+    dynamics.update(torch.tensor([1, 0]), first)
+    probabilities = dynamics.mean_probabilities()
+    np.testing.assert_allclose(probabilities[:2], [[0.7, 0.3], [0.7, 0.3]], rtol=1e-6)
     assert np.isnan(probabilities[2]).all()
 
-    frame = label_issue_frame(probabilities, np.array([0, 1, 1]), weights, np.array(["a", "b"]))
+    meta_params = torch.tensor([2.0, 2.0, 2.0])
+    frame = label_issue_frame(probabilities, np.array([0, 1, 1]), np.array(["a", "b"]), meta_params)
     assert list(frame["given_label"]) == ["a", "b", "b"]
     assert not frame["is_label_issue"][2] and frame["predicted_label"][2] == "b"
     assert frame["difficulty"].isna().tolist() == [False, False, True]
-    assert list(frame["difficulty"][:2]) == ["hard", "hard"]
+    expected = lilaw_weights(torch.tensor([0.7, 0.3]), torch.tensor([0.7, 0.7]), meta_params)
+    np.testing.assert_allclose(frame["lilaw_weight"][:2], expected.total, rtol=1e-6)
+    dominant = torch.stack(expected).argmax(dim=0)
+    assert list(frame["difficulty"][:2]) == [["easy", "moderate", "hard"][i] for i in dominant]
