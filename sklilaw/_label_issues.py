@@ -10,7 +10,8 @@ from ._weighting import CATEGORIES, label_and_max, lilaw_weights
 class TrainingDynamics:
     """Per-sample running sums of class probabilities over the epochs of one fit.
 
-    Memory is ``n_samples * (n_classes + 1)`` floats on the device; no per-epoch history.
+    Memory is ``n_samples * n_classes`` floats on the device; no per-epoch history. As
+    each row of probabilities sums to 1, a row's sum also counts its updates.
 
     Parameters
     ----------
@@ -21,20 +22,18 @@ class TrainingDynamics:
     """
 
     def __init__(self, n_samples, n_classes, device):
-        self.count = torch.zeros(n_samples, device=device)
         self.probability_sum = torch.zeros(n_samples, n_classes, device=device)
 
     @torch.no_grad()
     def update(self, index, probabilities):
         """Add one training batch: its rows and the module's class probabilities."""
-        self.count.index_add_(0, index, torch.ones_like(probabilities[:, 0]))
         self.probability_sum.index_add_(0, index, probabilities.float())
 
     def mean_probabilities(self):
         """Mean class probabilities, shape (n, k); NaN for rows never trained on."""
-        count = self.count.cpu().numpy()
+        sums = self.probability_sum.double().cpu().numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
-            return self.probability_sum.cpu().numpy() / count[:, None]
+            return sums / sums.sum(axis=1, keepdims=True)
 
 
 def weight_components(probabilities, labels, meta_params):
