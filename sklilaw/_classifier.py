@@ -725,11 +725,12 @@ class LiLAWClassifier(NeuralNetClassifier):
         y_pred = self.infer(Xi, **fit_params)
         probabilities = class_probabilities(y_pred)
         self._dynamics.update(rows, probabilities)
-        if self._in_warmup():
-            weights = torch.ones_like(sample_weight)
+        if self._in_warmup():  # unweighted: the loss weights are the sample weights
+            mean_weight, loss_weights = 1.0, sample_weight
         else:
             weights = self.criterion_.weights_of_probabilities(probabilities, yi).total
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=weights * sample_weight)
+            mean_weight, loss_weights = weights.mean().item(), weights * sample_weight
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=loss_weights)
         if not torch.isfinite(loss):
             epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
             raise ValueError(
@@ -737,7 +738,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                 f"{batch_number}. Lower lr, scale the features, or check the module."
             )
         loss.backward()
-        self.history.record_batch("lilaw_weight", weights.mean().item())
+        self.history.record_batch("lilaw_weight", mean_weight)
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
