@@ -5,6 +5,7 @@ from ._classifier import LiLAWClassifier
 from ._data import TensorBatches
 from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
 from ._mlp import MLP
+from ._persistence import load_estimator, save_estimator
 from ._weighting import Weights, label_probabilities, lilaw_weights, meta_gradient, meta_update
 
 __version__ = "0.1.0.dev0"
@@ -21,6 +22,8 @@ __all__ = [
     "fairness",
     "label_probabilities",
     "lilaw_weights",
+    "load_estimator",
     "meta_gradient",
     "meta_update",
+    "save_estimator",
 ]

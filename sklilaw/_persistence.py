@@ -1,0 +1,388 @@
+"""Saving and loading a fitted LiLAWClassifier without pickle: safetensors plus JSON.
+
+One ``.safetensors`` file holds every tensor (the module's and the criterion's state,
+which carries ``alpha, beta, delta``, and the optimizer's state) and, in its metadata,
+one JSON document with the rest: constructor parameters that are plain data,
+``classes_``, ``n_features_in_``, ``feature_names_in_``, the history and
+``label_issues_``. Loading parses JSON and raw tensor bytes only, so a file can carry
+no code. Classes are stored by name and resolved only from a fixed allow-list (torch's
+losses and optimizers, sklilaw's losses and iterators, ``DataLoader``), looked up in a
+dictionary and never imported; anything else, a custom module first of all, is given
+back to :func:`load_estimator` by the caller.
+"""
+
+import json
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
+from skorch.utils import get_map_location
+from torch import nn
+
+from ._classifier import LiLAWClassifier
+from ._data import TensorBatches
+from ._loss import FocalLoss, GeneralizedCrossEntropy
+from ._weighting import CATEGORIES
+
+FORMAT = "sklilaw.LiLAWClassifier"
+FORMAT_VERSION = 1
+
+
+def _dotted(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _allowed_classes():
+    losses = [
+        c
+        for c in vars(nn.modules.loss).values()
+        if isinstance(c, type)
+        and issubclass(c, nn.Module)
+        and c.__module__ == nn.modules.loss.__name__
+    ]
+    optimizers = [
+        c
+        for c in vars(torch.optim).values()
+        if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)
+    ]
+    extra = [FocalLoss, GeneralizedCrossEntropy, TensorBatches, torch.utils.data.DataLoader]
+    return {_dotted(c): c for c in [*losses, *optimizers, *extra]}
+
+
+_ALLOWED = _allowed_classes()
+
+
+class _Unstorable(Exception):
+    """A value that neither JSON nor the allow-list of classes can hold."""
+
+
+def _encode(value, tensors, key):
+    """JSON form of a parameter value; tensors go to ``tensors`` under ``key``.
+
+    Tuples, dicts, allowed classes and tensors are tagged so that they decode to what
+    they were; a dict is always tagged, so no user dict can pass for a tag.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    if isinstance(value, list):
+        return [_encode(v, tensors, f"{key}.{i}") for i, v in enumerate(value)]
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, tensors, f"{key}.{i}") for i, v in enumerate(value)]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: _encode(v, tensors, f"{key}.{k}") for k, v in value.items()}}
+    if isinstance(value, type) and _ALLOWED.get(_dotted(value)) is value:
+        return {"class": _dotted(value)}
+    if isinstance(value, torch.Tensor):
+        tensors[key] = value
+        return {"tensor": key}
+    raise _Unstorable
+
+
+def _decode(value, tensors):
+    if isinstance(value, list):
+        return [_decode(v, tensors) for v in value]
+    if not isinstance(value, dict):
+        return value
+    ((tag, content),) = value.items()
+    if tag == "tuple":
+        return tuple(_decode(v, tensors) for v in content)
+    if tag == "dict":
+        return {k: _decode(v, tensors) for k, v in content.items()}
+    if tag == "class":
+        if content not in _ALLOWED:
+            raise ValueError(
+                f"The file names the class {content!r}, which is not among the classes "
+                "load_estimator resolves (torch's losses and optimizers, sklilaw's losses "
+                "and iterators, DataLoader); pass the parameter to load_estimator instead."
+            )
+        return _ALLOWED[content]
+    if tag == "tensor":
+        return tensors[content]
+    raise ValueError(f"Unknown tag {tag!r} in the file's parameters.")
+
+
+def _describe(value):
+    if isinstance(value, type):
+        return f"the class {_dotted(value)}"
+    return f"an instance of {_dotted(type(value))}"
+
+
+def _encode_array(array, what):
+    """JSON form of a 1-d array of labels, names or index values, keeping its dtype."""
+    array = np.asarray(array)
+    if array.dtype.kind in "mM":
+        return {"dtype": array.dtype.str, "values": array.view("i8").tolist()}
+    if array.dtype.kind in "biufU":
+        return {"dtype": array.dtype.str, "values": array.tolist()}
+    if array.dtype == object:
+        scalars = (str, bool, np.bool_, Integral, Real)
+        if all(isinstance(v, scalars) for v in array):
+            return {"dtype": "|O", "values": [_encode(v, {}, "") for v in array]}
+    raise ValueError(
+        f"{what} holds values of dtype {array.dtype} that a JSON file cannot hold "
+        "(numbers, strings, booleans and dates can be saved)."
+    )
+
+
+def _decode_array(encoded):
+    dtype = np.dtype(encoded["dtype"])
+    if dtype.kind in "mM":
+        return np.array(encoded["values"], dtype="i8").view(dtype)
+    return np.array(encoded["values"], dtype=dtype)
+
+
+def _cpu_copy(tensor):
+    # own, contiguous CPU copies: safetensors refuses shared or strided storage, and a
+    # CPU file loads on any machine
+    return tensor.detach().to("cpu").clone(memory_format=torch.contiguous_format)
+
+
+def _state_tensors(prefix, state_dict):
+    return {f"{prefix}.{k}": v for k, v in state_dict.items()}
+
+
+def _prefixed(tensors, prefix):
+    start = len(prefix) + 1
+    return {k[start:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def _optimizer_state(optimizer, tensors):
+    state = optimizer.state_dict()
+    extra = {}
+    try:
+        for param, values in state["state"].items():
+            for name, value in values.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"optimizer.state.{param}.{name}"] = value
+                else:  # e.g. LBFGS's counters and lists of tensors
+                    key = f"optimizer.extra.{param}.{name}"
+                    extra.setdefault(str(param), {})[name] = _encode(value, tensors, key)
+        groups = _encode(state["param_groups"], tensors, "optimizer.groups")
+    except _Unstorable as exc:
+        raise ValueError(
+            f"The state of the optimizer {type(optimizer).__name__} holds a value that "
+            "neither a tensor file nor JSON can hold."
+        ) from exc
+    return {"param_groups": groups, "extra": extra}
+
+
+def _load_optimizer_state(optimizer, encoded, tensors):
+    state = {}
+    for key, tensor in _prefixed(tensors, "optimizer.state").items():
+        param, name = key.split(".", 1)
+        state.setdefault(int(param), {})[name] = tensor
+    for param, values in encoded["extra"].items():
+        state.setdefault(int(param), {}).update(
+            {name: _decode(value, tensors) for name, value in values.items()}
+        )
+    groups = _decode(encoded["param_groups"], tensors)
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+def _label_issues(frame, classes, tensors):
+    """``label_issues_`` as tensors (labels as class indices) and its index as JSON."""
+    columns = {
+        "is_label_issue": frame["is_label_issue"].to_numpy(bool),
+        "label_quality": frame["label_quality"].to_numpy(np.float64),
+        "given_label": np.searchsorted(classes, frame["given_label"].to_numpy()),
+        "predicted_label": np.searchsorted(classes, frame["predicted_label"].to_numpy()),
+        "difficulty": frame["difficulty"].cat.codes.to_numpy(np.int8),
+        "lilaw_weight": frame["lilaw_weight"].to_numpy(np.float64),
+        "in_validation": frame["in_validation"].to_numpy(bool),
+    }
+    tensors.update({f"label_issues.{k}": torch.tensor(v) for k, v in columns.items()})
+    index = frame.index
+    if isinstance(index, pd.RangeIndex):
+        return {"range": [index.start, index.stop, index.step], "name": index.name}
+    values = _encode_array(index.to_numpy(), "The index of label_issues_ (the index of X)")
+    return {"values": values, "dtype": str(index.dtype), "name": index.name}
+
+
+def _load_label_issues(encoded, classes, tensors):
+    columns = {k: v.numpy() for k, v in _prefixed(tensors, "label_issues").items()}
+    if "range" in encoded:
+        index = pd.RangeIndex(*encoded["range"], name=encoded["name"])
+    else:
+        values = _decode_array(encoded["values"])
+        index = pd.Index(values, dtype=encoded["dtype"], name=encoded["name"])
+    frame = pd.DataFrame(
+        {
+            "is_label_issue": columns["is_label_issue"],
+            "label_quality": columns["label_quality"],
+            "given_label": classes[columns["given_label"]],
+            "predicted_label": classes[columns["predicted_label"]],
+            "difficulty": pd.Categorical.from_codes(columns["difficulty"], categories=CATEGORIES),
+            "lilaw_weight": columns["lilaw_weight"],
+            "in_validation": columns["in_validation"],
+        }
+    )
+    frame.index = index
+    return frame
+
+
+def save_estimator(estimator, path):
+    """Save a fitted :class:`LiLAWClassifier` to one file, without pickle.
+
+    The file is a safetensors file: the module's, the criterion's (``alpha``,
+    ``beta``, ``delta``) and the optimizer's tensors, plus JSON metadata with the
+    constructor parameters that are plain data (numbers, strings, tuples, lists, dicts,
+    tensors, and classes from torch's losses and optimizers or sklilaw), ``classes_``,
+    ``n_features_in_``, ``feature_names_in_``, the history and ``label_issues_``.
+    Other parameters (a custom module class or instance, callbacks, a ``RandomState``)
+    are recorded by name only and must be passed to :func:`load_estimator`.
+
+    Parameters
+    ----------
+    estimator : LiLAWClassifier
+        A fitted estimator.
+    path : str or os.PathLike
+        The file to write (by convention with the suffix ``.safetensors``).
+
+    Returns
+    -------
+    None
+    """
+    if not isinstance(estimator, LiLAWClassifier):
+        raise TypeError(f"save_estimator saves a LiLAWClassifier, got {type(estimator).__name__}.")
+    check_is_fitted(estimator)
+    tensors = {
+        **_state_tensors("module", estimator.module_.state_dict()),
+        **_state_tensors("criterion", estimator.criterion_.state_dict()),
+    }
+    params, required = {}, {}
+    for name, value in estimator.get_params(deep=False).items():
+        if name == "device":
+            continue
+        try:
+            params[name] = _encode(value, tensors, f"params.{name}")
+        except _Unstorable:
+            required[name] = _describe(value)
+    classes = estimator.classes_
+    header = {
+        "format_version": FORMAT_VERSION,
+        "params": params,
+        "required": required,
+        "device": str(estimator.device),
+        "classes": _encode_array(classes, "classes_"),
+        "n_features_in": estimator.n_features_in_,
+        "feature_names_in": (
+            _encode_array(estimator.feature_names_in_, "feature_names_in_")
+            if hasattr(estimator, "feature_names_in_")
+            else None
+        ),
+        "optimizer": _optimizer_state(estimator.optimizer_, tensors),
+        "label_issues": (
+            _label_issues(estimator.label_issues_, classes, tensors)
+            if hasattr(estimator, "label_issues_")
+            else None
+        ),
+    }
+    try:
+        header["history"] = estimator.history.to_list()
+        metadata = {"format": FORMAT, "estimator": json.dumps(header)}
+    except TypeError as exc:
+        raise ValueError(
+            f"The estimator's history holds a value that JSON cannot store ({exc}); "
+            "callbacks should record plain Python numbers."
+        ) from exc
+    save_file({k: _cpu_copy(v) for k, v in tensors.items()}, path, metadata=metadata)
+
+
+def _read(path):
+    try:
+        with safe_open(path, framework="pt", device="cpu") as file:
+            metadata = file.metadata() or {}
+            tensors = {key: file.get_tensor(key) for key in file.keys()}
+    except SafetensorError as exc:
+        raise ValueError(
+            f"{path} is not a safetensors file ({exc}). load_estimator reads only files "
+            "written by save_estimator and never unpickles: a pickle or torch.save file "
+            "is refused."
+        ) from exc
+    if metadata.get("format") != FORMAT or "estimator" not in metadata:
+        raise ValueError(f"{path} is a safetensors file, but not one written by save_estimator.")
+    header = json.loads(metadata["estimator"])
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has format version {header.get('format_version')}; this version of "
+            f"sklilaw reads version {FORMAT_VERSION}."
+        )
+    return header, tensors
+
+
+def _load_state(module, what, tensors):
+    try:
+        module.load_state_dict(_prefixed(tensors, what))
+    except RuntimeError as exc:
+        raise ValueError(
+            f"The saved {what} state does not fit the {what} built from the parameters "
+            f"(is the module given to load_estimator the one that was saved?): {exc}"
+        ) from exc
+
+
+def load_estimator(path, **params):
+    """Load a :class:`LiLAWClassifier` written by :func:`save_estimator`.
+
+    Nothing in the file is unpickled or imported: a file that is not a safetensors
+    file written by :func:`save_estimator` (a pickle, say) is refused with a
+    ``ValueError``. The estimator comes back fitted, with the module's and the
+    optimizer's state, ``alpha_``, ``beta_``, ``delta_``, ``classes_`` (with its
+    dtype), the history and ``label_issues_``; its predictions equal the saved
+    estimator's, and ``partial_fit`` or ``warm_start=True`` continue its training.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save_estimator`.
+    **params
+        Constructor parameters. Those the file could not hold must be given (the
+        error names them), e.g. ``module=MyModule`` for a custom module class (with its
+        ``module__*`` arguments read from the file) or ``callbacks=None``; others
+        replace the saved values. Without ``device``, the estimator goes to the device
+        it was saved from if that is available, else to the CPU (with skorch's
+        ``DeviceWarning``).
+
+    Returns
+    -------
+    LiLAWClassifier
+        The fitted estimator.
+    """
+    header, tensors = _read(path)
+    missing = {k: v for k, v in header["required"].items() if k not in params}
+    if missing:
+        listed = ", ".join(f"{k} ({v})" for k, v in missing.items())
+        raise ValueError(
+            f"{path} was saved with parameters that a file cannot hold: {listed}. Pass "
+            f"them to load_estimator, e.g. load_estimator(path, {next(iter(missing))}=...)."
+        )
+    saved = {k: _decode(v, tensors) for k, v in header["params"].items()}
+    if "device" not in params:
+        params["device"] = str(get_map_location(header["device"]))
+    estimator = LiLAWClassifier(**{**saved, **params})
+    classes = _decode_array(header["classes"])
+    estimator._classes = classes
+    estimator.n_features_in_ = header["n_features_in"]
+    if header["feature_names_in"] is not None:
+        estimator.feature_names_in_ = _decode_array(header["feature_names_in"])
+    device = torch.device(estimator.device)
+    # the initial weights are overwritten: leave torch's global random state as it was
+    with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+        estimator.initialize()
+    _load_state(estimator.module_, "module", tensors)
+    _load_state(estimator.criterion_, "criterion", tensors)
+    _load_optimizer_state(estimator.optimizer_, header["optimizer"], tensors)
+    estimator.history = History(header["history"])
+    if header["label_issues"] is not None:
+        estimator.label_issues_ = _load_label_issues(header["label_issues"], classes, tensors)
+    return estimator

@@ -1,0 +1,240 @@
+"""save_estimator / load_estimator: a fitted estimator in one safetensors file, no pickle."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from sklearn.datasets import load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import ProgressBar
+from skorch.exceptions import DeviceWarning
+from torch import nn
+
+from sklilaw import FocalLoss, LiLAWClassifier, load_estimator, save_estimator
+
+FAST = dict(max_epochs=3, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _round_trip(clf, tmp_path, **params):
+    path = tmp_path / "model.safetensors"
+    save_estimator(clf, path)
+    return load_estimator(path, **params)
+
+
+def test_a_loaded_estimator_predicts_exactly_as_the_saved_one(iris, tmp_path):
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"], index=np.arange(150) * 3)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = LiLAWClassifier(**FAST, hidden_layer_sizes=(8, 4), module__dropout=0.1).fit(frame, labels)
+    loaded = _round_trip(clf, tmp_path)
+    np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
+    np.testing.assert_array_equal(loaded.predict(frame), clf.predict(frame))
+    assert loaded.predict(frame).dtype == clf.predict(frame).dtype
+    assert (loaded.alpha_, loaded.beta_, loaded.delta_) == (clf.alpha_, clf.beta_, clf.delta_)
+    assert loaded.get_params(deep=False) == clf.get_params(deep=False)
+    np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
+    assert loaded.n_features_in_ == 4
+    assert loaded.history == clf.history
+    pd.testing.assert_frame_equal(loaded.label_issues_, clf.label_issues_)
+    pd.testing.assert_frame_equal(loaded.difficulty(frame, labels), clf.difficulty(frame, labels))
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(frame.rename(columns={"a": "z"}))
+
+
+def test_training_continues_as_if_never_saved(iris, tmp_path):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    loaded = _round_trip(clf, tmp_path)  # the optimizer's state (Adam's moments) came along
+    clf.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert loaded.alpha_ == clf.alpha_ and len(loaded.history) == 6
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([-7, 0, 12]),
+        np.array([True, False, True]),
+        np.array(["a", "b", "c"], dtype=object),
+        np.array(
+            [np.datetime64("2020-01-01"), np.datetime64("2021-01-01"), np.datetime64("2022-01-01")]
+        ),
+    ],
+    ids=["negative-ints", "bools", "object-strings", "dates"],
+)
+def test_classes_keep_their_dtype(iris, tmp_path, labels):
+    X, y = iris
+    clf = LiLAWClassifier(**{**FAST, "max_epochs": 1}).fit(X, labels[y])
+    loaded = _round_trip(clf, tmp_path)
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+class _Net(nn.Module):
+    def __init__(self, width=5):
+        super().__init__()
+        self.hidden = nn.Linear(4, width)
+        self.out = nn.Linear(width, 3)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+
+
+def test_a_custom_module_is_given_back_by_the_caller(iris, tmp_path):
+    X, y = iris
+    clf = LiLAWClassifier(_Net, module__width=6, criterion=FocalLoss, **FAST).fit(X, y)
+    path = tmp_path / "model.safetensors"
+    save_estimator(clf, path)
+    with pytest.raises(ValueError, match=r"module \(the class .*test_persistence._Net\)"):
+        load_estimator(path)
+    loaded = load_estimator(path, module=_Net)
+    assert loaded.module_.hidden.out_features == 6  # module__width came from the file
+    assert isinstance(loaded.criterion_.loss, FocalLoss)  # an allow-listed class
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="module given to load_estimator"):
+        load_estimator(path, module=_Net, module__width=7)
+
+
+def test_instances_callbacks_and_tensor_parameters(iris, tmp_path):
+    X, y = iris
+    weight = torch.tensor([1.0, 2.0, 0.5])
+    clf = LiLAWClassifier(
+        criterion=nn.CrossEntropyLoss(reduction="none"),
+        callbacks=[ProgressBar()],
+        optimizer=torch.optim.SGD,
+        optimizer__momentum=0.9,
+        **FAST,
+    ).fit(X, y)
+    path = tmp_path / "model.safetensors"
+    save_estimator(clf, path)
+    with pytest.raises(ValueError, match=r"criterion \(an instance of .*CrossEntropyLoss\)"):
+        load_estimator(path, callbacks=None)
+    loaded = load_estimator(path, criterion=nn.CrossEntropyLoss(reduction="none"), callbacks=None)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert (
+        loaded.optimizer_.state_dict()["param_groups"]
+        == clf.optimizer_.state_dict()["param_groups"]
+    )
+
+    weighted = LiLAWClassifier(criterion__weight=weight, **FAST).fit(X, y)
+    loaded = _round_trip(weighted, tmp_path)
+    assert torch.equal(loaded.get_params()["criterion__weight"], weight)
+    np.testing.assert_array_equal(loaded.predict_proba(X), weighted.predict_proba(X))
+
+
+def test_loading_leaves_torch_global_random_state_alone(iris, tmp_path):
+    X, y = iris
+    path = tmp_path / "model.safetensors"
+    save_estimator(LiLAWClassifier(**FAST).fit(X, y), path)
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    load_estimator(path)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_only_fitted_lilaw_classifiers_are_saved(tmp_path):
+    with pytest.raises(NotFittedError):
+        save_estimator(LiLAWClassifier(), tmp_path / "model.safetensors")
+    with pytest.raises(TypeError, match="LiLAWClassifier"):
+        save_estimator(StandardScaler(), tmp_path / "model.safetensors")
+
+
+# ----------------------------------------------------------------------- hostile files
+class _Payload:
+    """Unpickling this creates a directory: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.mkdir, (str(self.marker),)
+
+
+@pytest.mark.parametrize("writer", ["pickle", "torch.save", "pickle after a valid header"])
+def test_a_file_carrying_a_pickle_is_refused_and_runs_no_code(iris, tmp_path, writer):
+    X, y = iris
+    path = tmp_path / "model.safetensors"
+    marker = tmp_path / "code-ran"
+    payload = pickle.dumps(_Payload(marker))
+    if writer == "pickle":
+        path.write_bytes(payload)
+    elif writer == "torch.save":
+        torch.save({"module": _Payload(marker)}, path)
+    else:  # a real file whose tensor bytes are replaced by a pickle
+        save_estimator(LiLAWClassifier(**FAST).fit(X, y), path)
+        data = path.read_bytes()
+        header_end = 8 + int.from_bytes(data[:8], "little")
+        path.write_bytes(data[:header_end] + payload)
+    with pytest.raises(ValueError, match="safetensors|never unpickles"):
+        load_estimator(path)
+    assert not marker.exists()
+
+
+def _rewrite(path, edit):
+    with safe_open(path, framework="pt") as file:
+        metadata = file.metadata()
+        tensors = {k: file.get_tensor(k) for k in file.keys()}
+    header = json.loads(metadata["estimator"])
+    edit(header)
+    save_file(tensors, path, metadata={**metadata, "estimator": json.dumps(header)})
+
+
+def test_a_file_naming_a_class_outside_the_allow_list_is_refused(iris, tmp_path):
+    X, y = iris
+    path = tmp_path / "model.safetensors"
+    save_estimator(LiLAWClassifier(**FAST).fit(X, y), path)
+    _rewrite(path, lambda h: h["params"].update(criterion={"class": "os.system"}))
+    with pytest.raises(ValueError, match="'os.system', which is not among the classes"):
+        load_estimator(path)
+
+
+def test_other_safetensors_files_are_refused(tmp_path):
+    path = tmp_path / "weights.safetensors"
+    save_file({"w": torch.ones(2)}, path)
+    with pytest.raises(ValueError, match="not one written by save_estimator"):
+        load_estimator(path)
+
+
+# ---------------------------------------------------------------------------- devices
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the fallback without CUDA")
+def test_a_model_saved_from_cuda_loads_on_the_cpu(iris, tmp_path):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    path = tmp_path / "model.safetensors"
+    save_estimator(clf, path)
+    _rewrite(path, lambda h: h.update(device="cuda:0"))  # as written by a CUDA fit
+    with pytest.warns(DeviceWarning, match="no CUDA devices"):
+        loaded = load_estimator(path)
+    assert loaded.device == "cpu" and loaded.criterion_.meta_params.device.type == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert load_estimator(path, device="cpu").device == "cpu"  # no warning when asked
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_fit_loads_on_the_cpu_and_on_cuda(iris, tmp_path):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, device="cuda").fit(X, y)
+    path = tmp_path / "model.safetensors"
+    save_estimator(clf, path)
+    on_cuda = load_estimator(path)
+    assert on_cuda.criterion_.meta_params.is_cuda
+    np.testing.assert_array_equal(on_cuda.predict_proba(X), clf.predict_proba(X))
+    on_cpu = load_estimator(path, device="cpu")
+    np.testing.assert_allclose(on_cpu.predict_proba(X), clf.predict_proba(X), rtol=1e-5)
+    assert on_cpu.alpha_ == clf.alpha_
