@@ -135,6 +135,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
+    FunctionTransformer,
     LabelEncoder,
     MinMaxScaler,
     OneHotEncoder,
@@ -160,8 +161,11 @@ PATIENCE = 10  # epochs without improvement of valid_loss, for both early-stoppi
 CV_FOLDS = 5
 DEFAULT_EPOCHS = 50
 DEFAULT_SEEDS = (0, 1, 2)
-DEFAULT_DATASETS = ("digits", "digits_cnn", "breast_cancer")
+DEFAULT_DATASETS = ("digits", "digits_cnn", "breast_cancer", "adult", "ecg5000")
 DEFAULT_NOISE = ("sym-0", "sym-20", "sym-40", "sym-60", "asym-40", "inst-40")
+# ECG5000 has a class of 2 heartbeats: a 25% stratified test split, a 15% validation split
+# and a training part cannot each hold one, so classes below this size are dropped
+MIN_CLASS_SIZE = 5
 FOCUS_NOISE = "sym-40"  # the setting of the table with all test metrics
 
 
@@ -196,6 +200,40 @@ class SmallCNN(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x.view(-1, 1, self.side, self.side)))
+
+
+class ECGNet(nn.Module):
+    """A small 1-D CNN for heartbeats, with train-time jitter and scaling augmentations.
+
+    In training mode each series is multiplied by ``1 + scaling * N(0, 1)`` (one factor
+    per series) and gets ``jitter * N(0, 1)`` added to every value, the simple
+    augmentations of the LiLAW paper's ECG experiments. In eval mode, which is what
+    ``LiLAWClassifier``'s meta step and prediction use, the input is left as it is.
+    Then two convolutions (7 and 5 wide, ``channels``) with ReLU and max-pooling, a global
+    average pool and one logit per class.
+    """
+
+    def __init__(self, n_features=140, n_classes=4, channels=(16, 32), jitter=0.03, scaling=0.1):
+        super().__init__()
+        self.jitter, self.scaling = jitter, scaling
+        c1, c2 = channels
+        self.layers = nn.Sequential(
+            nn.Conv1d(1, c1, 7, padding=3),
+            nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Conv1d(c1, c2, 5, padding=2),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool1d(1),
+            nn.Flatten(),
+            nn.Linear(c2, n_classes),
+        )
+
+    def forward(self, x):
+        x = x.view(len(x), 1, -1)
+        if self.training:
+            x = x * (1 + self.scaling * torch.randn(len(x), 1, 1, device=x.device))
+            x = x + self.jitter * torch.randn_like(x)
+        return self.layers(x)
 
 
 def softmax(logits):
@@ -284,11 +322,29 @@ def load_adult_mlp(args):
     return Dataset("adult", description, X, y, preprocessor)
 
 
+def load_ecg5000_cnn(args):
+    """ECG5000's training part from ``$SKLILAW_DATA``, without its class of 2 heartbeats."""
+    from sklilaw.datasets import load_ecg5000  # only needed for this data set
+
+    X, y = load_ecg5000(return_X_y=True)
+    counts = pd.Series(y).value_counts()
+    kept = np.isin(y, counts.index[counts >= MIN_CLASS_SIZE])
+    X, y = X[kept], LabelEncoder().fit_transform(y[kept])
+    description = (
+        f"ECG5000 training part, classes with fewer than {MIN_CLASS_SIZE} heartbeats "
+        f"dropped ({int((~kept).sum())} rows); the UCR series are already z-normalised "
+        "per heartbeat, so no further scaling; ECGNet (1-D CNN, 16, 32 channels) with "
+        "jitter and scaling augmentations"
+    )
+    return Dataset("ecg5000", description, X, y, FunctionTransformer, module=ECGNet)
+
+
 DATASETS = {
     "digits": load_digits_mlp,
     "digits_cnn": load_digits_cnn,
     "breast_cancer": load_breast_cancer_mlp,
     "adult": load_adult_mlp,
+    "ecg5000": load_ecg5000_cnn,
 }
 
 
@@ -394,6 +450,7 @@ def clean_learning(data, n_features, epochs, seed):
 
 
 PLAIN = "plain skorch"
+EARLY_STOPPING = {"early_stopping": True, "n_iter_no_change": PATIENCE}
 # name -> factory(data, n_features, epochs, seed) -> unfitted estimator
 METHODS = {
     PLAIN: lambda d, f, e, s: SeededSkorch(d, f, e, s),
@@ -412,22 +469,41 @@ METHODS = {
     ),
     "LiLAW, no meta step": lambda d, f, e, s: lilaw(d, f, e, s, warmup_epochs=e),
     "LiLAW, no meta step + early stopping": lambda d, f, e, s: lilaw(
-        d, f, e, s, warmup_epochs=e, early_stopping=True, n_iter_no_change=PATIENCE
+        d, f, e, s, warmup_epochs=e, **EARLY_STOPPING
     ),
     "LiLAW": lambda d, f, e, s: lilaw(d, f, e, s),
-    "LiLAW + early stopping": lambda d, f, e, s: lilaw(
-        d, f, e, s, early_stopping=True, n_iter_no_change=PATIENCE
-    ),
+    "LiLAW + early stopping": lambda d, f, e, s: lilaw(d, f, e, s, **EARLY_STOPPING),
+    "LiLAW + GCE": lambda d, f, e, s: lilaw(d, f, e, s, criterion=GeneralizedCrossEntropy),
     "LiLAW + refit (prune)": lambda d, f, e, s: lilaw(d, f, e, s, label_issues_refit="prune"),
     "LiLAW + refit (downweight)": lambda d, f, e, s: lilaw(
         d, f, e, s, label_issues_refit="downweight"
     ),
+    "LiLAW + early stopping + refit (prune)": lambda d, f, e, s: lilaw(
+        d, f, e, s, label_issues_refit="prune", **EARLY_STOPPING
+    ),
+    "LiLAW + GCE + early stopping + refit (prune)": lambda d, f, e, s: lilaw(
+        d, f, e, s, criterion=GeneralizedCrossEntropy, label_issues_refit="prune", **EARLY_STOPPING
+    ),
+    "LiLAW, no meta step + GCE + early stopping + refit (prune)": lambda d, f, e, s: lilaw(
+        d,
+        f,
+        e,
+        s,
+        warmup_epochs=e,
+        criterion=GeneralizedCrossEntropy,
+        label_issues_refit="prune",
+        **EARLY_STOPPING,
+    ),
     "cleanlab CleanLearning": clean_learning,
 }
 # the rows of the weight table (they learn alpha, beta, delta) and rows left out of the
-# detection tables (their label_issues_ is the first training's, i.e. the LiLAW row's)
-WEIGHTED = ("LiLAW", "LiLAW + early stopping")
-REFIT = ("LiLAW + refit (prune)", "LiLAW + refit (downweight)")
+# detection tables (their label_issues_ is the first training's, i.e. another row's)
+WEIGHTED = ("LiLAW", "LiLAW + early stopping", "LiLAW + GCE")
+REFIT = (
+    "LiLAW + refit (prune)",
+    "LiLAW + refit (downweight)",
+    "LiLAW + early stopping + refit (prune)",
+)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -523,6 +599,7 @@ def run_cell(data, split_, noise, seed, epochs, methods, rotation):
     records = []
     for method in order:
         model = METHODS[method](data, n_features, epochs, seed)
+        load = os.getloadavg()[0]
         start = time.perf_counter()
         model.fit(split_.X_train, y_noisy)
         seconds = time.perf_counter() - start
@@ -532,6 +609,7 @@ def run_cell(data, split_, noise, seed, epochs, methods, rotation):
             "seed": seed,
             "method": method,
             "fit_s": seconds,
+            "load_1min": load,
             "epochs_run": epochs_run(model),
             "n_train": len(y_noisy),
             "n_features": n_features,
@@ -711,9 +789,9 @@ def weight_table(results, dataset, methods, noise_settings):
     return markdown(out)
 
 
-def report(args, datasets, results, wall, loads):
+def report(args, datasets, results, timing):
     methods = list(args.methods)
-    sections = [header(args, wall, loads)]
+    sections = [header(args, timing)]
     for name, data in datasets.items():
         noise_settings = list(args.noise)
         cell = results[results.dataset == name]
@@ -773,7 +851,7 @@ def report(args, datasets, results, wall, loads):
     return "\n\n".join(sections) + "\n"
 
 
-def header(args, wall, loads):
+def header(args, timing):
     command = shlex.join(["python", *sys.argv])
     return "\n".join(
         [
@@ -794,9 +872,7 @@ def header(args, wall, loads):
             f"stopping patience {PATIENCE} epochs; cleanlab {CV_FOLDS} folds. Adam, lr "
             "1e-3, weight decay 1e-4, batch size 128 for every network.",
             "",
-            f"Wall time {wall / 60:.1f} min; load average (1 min) at start {loads[0]:.2f}, at "
-            f"end {loads[1]:.2f} ({os.cpu_count()} cores; this run adds about "
-            f"{torch.get_num_threads()}).",
+            timing,
         ]
     )
 
@@ -872,6 +948,13 @@ def parse_args(argv=None):
         help="PNG of accuracy vs symmetric noise rate ('' for none)",
     )
     parser.add_argument("--csv", help="write one row per fit to this CSV file")
+    parser.add_argument(
+        "--from-csv",
+        nargs="+",
+        metavar="CSV",
+        help="fit nothing: write the report of the fits in these --csv files (e.g. of "
+        "runs over different data sets in parallel processes)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     for noise in args.noise:
@@ -885,11 +968,28 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    load_start = os.getloadavg()[0]
-    start = time.perf_counter()
-    datasets, results = run(args)
-    wall = time.perf_counter() - start
-    text = report(args, datasets, results, wall, (load_start, os.getloadavg()[0]))
+    if args.from_csv:
+        results = pd.concat([pd.read_csv(path) for path in args.from_csv], ignore_index=True)
+        args.datasets = [d for d in DATASETS if d in set(results.dataset)]
+        args.methods = [m for m in METHODS if m in set(results.method)]
+        args.noise = [n for n in args.noise if n in set(results.noise)]
+        args.seeds = sorted(set(results.seed))
+        datasets = {name: DATASETS[name](args) for name in args.datasets}
+        timing = (
+            f"Tables from {', '.join(args.from_csv)}; load average (1 min) before the fits: "
+            f"median {results.load_1min.median():.2f}, max {results.load_1min.max():.2f} "
+            f"({os.cpu_count()} cores)."
+        )
+    else:
+        load_start = os.getloadavg()[0]
+        start = time.perf_counter()
+        datasets, results = run(args)
+        timing = (
+            f"Wall time {(time.perf_counter() - start) / 60:.1f} min; load average (1 min) "
+            f"at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f} ({os.cpu_count()} "
+            f"cores; this run adds about {torch.get_num_threads()})."
+        )
+    text = report(args, datasets, results, timing)
     print(text)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:

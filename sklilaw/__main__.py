@@ -1,29 +1,48 @@
 """Command line: ``sklilaw demo`` and ``sklilaw fairness`` (also ``python -m sklilaw ...``)."""
 
 import argparse
+import contextlib
 import sys
 
 import torch
 
 from ._audit import METHODS, plot_audit, run_audit, summarize_audit
-from ._demo import DATASETS, run_demo, summarize
+from ._demo import DATASETS, RECOMMENDED, run_demo, summarize
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    """Run the block with ``n`` torch threads, then restore the caller's setting."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _demo(args):
-    results = run_demo(
-        dataset=args.dataset, noise_rate=args.noise, seeds=range(args.seeds), max_epochs=args.epochs
-    )
+    with _torch_threads(args.threads):
+        results = run_demo(
+            dataset=args.dataset,
+            noise_rate=args.noise,
+            seeds=range(args.seeds),
+            max_epochs=args.epochs,
+        )
     print(
         f"\n{args.dataset}: {args.noise:.0%} of training labels flipped (symmetric), "
         f"clean test set, {args.epochs} epochs, median of {args.seeds} seeds\n"
     )
     print(summarize(results).to_markdown(floatfmt=".3f"))
+    print(
+        "\nLiLAW, recommended for noisy labels: "
+        + ", ".join(f"{name}={value!r}" for name, value in RECOMMENDED.items())
+        + " (why: docs/noisy_labels.md)"
+    )
 
 
 def _fairness(args):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with _torch_threads(args.threads):
         results = run_audit(
             methods=args.methods,
             seeds=range(args.seeds),
@@ -32,8 +51,6 @@ def _fairness(args):
             data_home=args.data_home,
             n_samples=args.n_samples,
         )
-    finally:
-        torch.set_num_threads(threads)
     rows = "all rows" if args.n_samples is None else f"a subsample of {args.n_samples} rows"
     print(
         f"\nUCI Adult ({rows}): trained on the training part without "
@@ -57,11 +74,16 @@ def main(argv=None):
     """Entry point of the ``sklilaw`` console script."""
     parser = argparse.ArgumentParser(prog="sklilaw", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="plain skorch vs LiLAW on noisy labels")
+    demo = commands.add_parser(
+        "demo", help="plain skorch vs LiLAW vs LiLAW as recommended, on noisy labels"
+    )
     demo.add_argument("--dataset", choices=sorted(DATASETS), default="digits")
     demo.add_argument("--noise", type=float, default=0.4, help="share of labels flipped")
     demo.add_argument("--seeds", type=int, default=3, help="number of seeds")
     demo.add_argument("--epochs", type=int, default=50, help="epochs per model")
+    demo.add_argument(
+        "--threads", type=int, default=1, help="torch threads (small networks: 1 is fastest)"
+    )
     demo.set_defaults(run=_demo)
     fairness = commands.add_parser(
         "fairness", help="group-fairness audit of plain training vs LiLAW on UCI Adult"

@@ -26,12 +26,14 @@ from skorch.utils import noop
 from torch import nn
 
 from ._data import TensorBatches
-from ._label_issues import TrainingDynamics, label_issue_frame, weight_components
+from ._label_issues import TrainingDynamics, label_issue_frame, rows_to_keep, weight_components
 from ._loss import LiLAWLoss
 from ._mlp import MLP
 from ._weighting import CATEGORIES, class_probabilities
 
 # what validate_data accepts; sparse input is densified, as the network needs dense tensors
+# pruning keeps at least this many rows of each class (its best flagged ones if need be)
+_MIN_KEPT_PER_CLASS = 5
 _INPUT = dict(dtype=(np.float32, np.float64), accept_sparse=("csr", "csc", "coo"))
 
 
@@ -144,8 +146,10 @@ class LiLAWClassifier(NeuralNetClassifier):
         After training, train once more from scratch (two trainings in all) on the
         data without the samples that ``label_issues_`` flags (``'prune'``), or with
         each flagged sample's weight multiplied by its ``label_quality``
-        (``'downweight'``). ``label_issues_`` keeps the first training's verdict on all
-        rows; ``classes_`` keeps every class. Only :meth:`fit` refits, not
+        (``'downweight'``). Pruning keeps at least 5 samples of each class (or all of
+        a smaller class): where fewer are unflagged, the flagged ones with the highest
+        ``label_quality`` stay. ``label_issues_`` keeps the first training's verdict on
+        all rows; ``classes_`` keeps every class. Only :meth:`fit` refits, not
         :meth:`partial_fit`.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the module's initialisation, dropout and the
@@ -179,7 +183,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         Class labels, in the order of the module's output columns.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str
         Names of the features, when ``X`` was a DataFrame with string column names.
     alpha_, beta_, delta_ : float
         The learned meta parameters.
@@ -317,7 +321,19 @@ class LiLAWClassifier(NeuralNetClassifier):
         return sorted({*explicit, *extra})
 
     def set_params(self, **params):
-        """Set parameters; as in scikit-learn, ``callbacks`` is checked only at fit."""
+        """Set parameters; as in scikit-learn, ``callbacks`` is checked only at fit.
+
+        Parameters
+        ----------
+        **params
+            New values by name, including skorch's routed ``module__*``,
+            ``criterion__*``, ``optimizer__*`` and ``callbacks__*``.
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The estimator.
+        """
         if "callbacks" in params and not self.initialized_:
             # skorch builds the callbacks as soon as they are set, failing on bad values
             self.callbacks = params.pop("callbacks")
@@ -398,7 +414,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             issues = self.label_issues_
             flagged = issues["is_label_issue"].to_numpy()
             if self.label_issues_refit == "prune":
-                keep = np.flatnonzero(~flagged)
+                keep = rows_to_keep(issues, _MIN_KEPT_PER_CLASS)
                 X, y, sample_weight, sensitive_features = (
                     None if data is None else _safe_indexing(data, keep)
                     for data in (X, y, sample_weight, sensitive_features)
@@ -434,11 +450,13 @@ class LiLAWClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X, y, sample_weight, X_val, y_val, sensitive_features
+        X, y
             As in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever be seen; only used on the first call, when ``y``
             may lack some of them.
+        sample_weight, X_val, y_val, sensitive_features
+            As in :meth:`fit`.
 
         Returns
         -------
@@ -639,7 +657,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         ]
 
     def get_default_callbacks(self):
-        """skorch's default callbacks, plus ``EarlyStopping`` when ``early_stopping``."""
+        """Return skorch's default callbacks, plus ``EarlyStopping`` when ``early_stopping``.
+
+        Returns
+        -------
+        list of (str, skorch.callbacks.Callback)
+            Named callbacks; the validation accuracy is recorded as ``valid_acc``.
+        """
         callbacks = self._default_callbacks
         if self.early_stopping:
             stopper = EarlyStopping(
@@ -654,7 +678,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         return callbacks
 
     def initialize_module(self):
-        """Build the module; with ``module=None``, an MLP sized from the fitted data."""
+        """Build the module; with ``module=None``, an MLP sized from the fitted data.
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The estimator, with ``module_`` set.
+        """
         if self.module is not None:
             return super().initialize_module()
         if "_classes" not in vars(self):
@@ -669,7 +699,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         return self
 
     def initialize_criterion(self):
-        """Wrap the per-sample criterion in a :class:`LiLAWLoss` holding the meta parameters."""
+        """Wrap the per-sample criterion in a :class:`LiLAWLoss` holding the meta parameters.
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The estimator, with ``criterion_`` set.
+        """
         kwargs = self.get_params_for("criterion")
         takes_reduction = (
             isinstance(self.criterion, type)
@@ -682,7 +718,18 @@ class LiLAWClassifier(NeuralNetClassifier):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        """Build the model's optimizer; ``weight_decay`` is its default weight decay."""
+        """Build the model's optimizer; ``weight_decay`` is its default weight decay.
+
+        Parameters
+        ----------
+        triggered_directly : None
+            Unused; skorch's deprecated argument, kept for its signature.
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The estimator, with ``optimizer_`` set.
+        """
         args, kwargs = self.get_params_for_optimizer("optimizer", self.get_all_learnable_params())
         if self.weight_decay:
             kwargs.setdefault("weight_decay", self.weight_decay)
@@ -690,14 +737,49 @@ class LiLAWClassifier(NeuralNetClassifier):
         return self
 
     def check_data(self, X, y=None):
-        """Nothing to do: :meth:`fit` has validated the data before training."""
+        """Do nothing: :meth:`fit` has validated the data before training.
+
+        Parameters
+        ----------
+        X, y
+            Ignored.
+        """
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        """The training and validation datasets that :meth:`fit` prepared."""
+        """Return the training and validation datasets that :meth:`fit` prepared.
+
+        Parameters
+        ----------
+        X : object
+            The data that :meth:`fit` prepared: validated tensors on the device, split
+            into training and validation datasets.
+        y : None
+            Ignored (the labels are in ``X``).
+        **fit_params
+            Ignored.
+
+        Returns
+        -------
+        dataset_train, dataset_valid : torch.utils.data.TensorDataset
+            The training rows (``X``, ``y``, sample weight, row number) and the
+            validation rows (``X``, ``y``).
+        """
         return X.train, X.valid
 
     def get_dataset(self, X, y=None):
-        """A ``TensorDataset`` of validated ``X`` (and ``y``) on the device."""
+        """Return a ``TensorDataset`` of validated ``X`` (and ``y``) on the device.
+
+        Parameters
+        ----------
+        X : array-like or torch.utils.data.Dataset
+            Validated input data; a ``Dataset`` is returned as it is.
+        y : array-like or torch.Tensor, default=None
+            Class indices; zeros stand in when there are none.
+
+        Returns
+        -------
+        torch.utils.data.Dataset
+        """
         if isinstance(X, torch.utils.data.Dataset):
             return X
         X = torch.tensor(X, dtype=torch.float32, device=self.device)
@@ -706,7 +788,21 @@ class LiLAWClassifier(NeuralNetClassifier):
         return torch.utils.data.TensorDataset(X, torch.as_tensor(y, device=self.device))
 
     def get_iterator(self, dataset, training=False):
-        """Mini-batches; training batches are shuffled with the seeded generator."""
+        """Return an iterator of mini-batches over ``dataset``.
+
+        Training batches are shuffled with the generator seeded in :meth:`fit`.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            The data to iterate over.
+        training : bool, default=False
+            Use ``iterator_train`` (and its parameters) instead of ``iterator_valid``.
+
+        Returns
+        -------
+        iterable of tuple of torch.Tensor
+        """
         if not training:
             return super().get_iterator(dataset, training=False)
         kwargs = {"batch_size": self.batch_size, "shuffle": True}
@@ -719,7 +815,20 @@ class LiLAWClassifier(NeuralNetClassifier):
         return len(self.history) <= self.warmup_epochs
 
     def train_step_single(self, batch, **fit_params):
-        """Forward, LiLAW-weighted loss (meta parameters fixed) and backward."""
+        """Forward, LiLAW-weighted loss (meta parameters fixed) and backward.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            ``X``, class indices, sample weights and row numbers of a training batch.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``'loss'`` (the weighted mean loss) and ``'y_pred'`` (the logits).
+        """
         self._set_training(True)
         Xi, yi, sample_weight, rows = batch
         y_pred = self.infer(Xi, **fit_params)
@@ -742,7 +851,20 @@ class LiLAWClassifier(NeuralNetClassifier):
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
-        """One optimizer step of the model, then (after warm-up) one meta step."""
+        """One optimizer step of the model, then (after warm-up) one meta step.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            A training batch, as in :meth:`train_step_single`.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            As :meth:`train_step_single` returns it.
+        """
         step = super().train_step(batch, **fit_params)
         if not self._in_warmup():
             self.meta_step(next(self._meta_batches), **fit_params)
@@ -752,20 +874,52 @@ class LiLAWClassifier(NeuralNetClassifier):
         """Update ``alpha, beta, delta`` on a validation batch, without a graph.
 
         The module runs in evaluation mode for this forward pass.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            ``X``, class indices and sample weights of a validation batch.
+        **fit_params
+            Passed to the module's ``forward``.
         """
         Xv, yv, sample_weight = batch
         self._set_training(False)
         with torch.no_grad():
             y_pred = self.infer(Xv, **fit_params)
-        self.criterion_.meta_step(
-            y_pred, yv, sample_weight, lr=self.meta_lr, weight_decay=self.meta_weight_decay
-        )
+        try:
+            self.criterion_.meta_step(
+                y_pred, yv, sample_weight, lr=self.meta_lr, weight_decay=self.meta_weight_decay
+            )
+        except ValueError as exc:
+            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
+            raise ValueError(
+                f"Meta step at epoch {epoch}, batch {batch_number}: {exc} Lower meta_lr "
+                f"(now {self.meta_lr}), or check the module's output on the validation data."
+            ) from exc
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Mean per-sample loss, each sample's loss multiplied by ``sample_weight``.
 
         During training ``sample_weight`` carries the LiLAW weights; the validation
         loss is the plain mean.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor of shape (n_samples, n_classes)
+            Logits.
+        y_true : torch.Tensor of shape (n_samples,)
+            Class indices.
+        X : object, default=None
+            Ignored (skorch's signature).
+        training : bool, default=False
+            Ignored (skorch's signature).
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Multiplies each sample's loss.
+
+        Returns
+        -------
+        torch.Tensor
+            A scalar.
         """
         losses = self.criterion_.per_sample_loss(y_pred, y_true)
         if sample_weight is not None:
@@ -773,7 +927,17 @@ class LiLAWClassifier(NeuralNetClassifier):
         return losses.mean()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight."""
+        """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight.
+
+        Parameters
+        ----------
+        net : LiLAWClassifier
+            The estimator (skorch passes it to every callback).
+        dataset_train, dataset_valid : torch.utils.data.Dataset, default=None
+            The epoch's data.
+        **kwargs
+            Passed on to skorch.
+        """
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
         alpha, beta, delta = self.criterion_.meta_params.tolist()
         self.history.record("alpha", alpha)

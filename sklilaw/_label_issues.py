@@ -113,3 +113,22 @@ def label_issue_frame(probabilities, labels, classes, meta_params):
             "lilaw_weight": weights.sum(axis=0),
         }
     )
+
+
+def rows_to_keep(issues, min_per_class):
+    """Indices of the rows that pruning keeps: the unflagged ones, and enough per class.
+
+    A class left with fewer than ``min_per_class`` unflagged rows keeps its flagged rows
+    of highest ``label_quality`` up to that many (all of its rows if it has fewer), so
+    that pruning never empties a class or leaves it too small to split for validation.
+    """
+    flagged = issues["is_label_issue"].to_numpy(dtype=bool)
+    keep = ~flagged
+    quality = issues["label_quality"].to_numpy(dtype=np.float64)
+    for rows in issues.groupby("given_label", sort=False, observed=True).indices.values():
+        missing = min_per_class - keep[rows].sum()
+        if missing > 0:
+            candidates = rows[flagged[rows]]
+            best = candidates[np.argsort(-quality[candidates], kind="stable")[:missing]]
+            keep[best] = True
+    return np.flatnonzero(keep)

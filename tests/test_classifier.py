@@ -686,6 +686,22 @@ def test_prune_refit_trains_again_without_the_flagged_samples(noisy_digits):
     np.testing.assert_array_equal(pruned.predict_proba(X), reference.predict_proba(X))
 
 
+def test_prune_refit_keeps_enough_of_a_class_that_is_mostly_flagged(iris):
+    X, y = iris
+    y = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    rare = np.arange(0, 50, 8)  # 7 setosa flowers labelled as a class of their own
+    y[rare] = "rare"
+    params = dict(max_epochs=10, batch_size=32, random_state=0)
+    issues = LiLAWClassifier(**params).fit(X, y).label_issues_
+    assert issues["is_label_issue"].to_numpy()[rare].sum() > 2  # fewer than 5 left
+    pruned = _RecordingWeights(**params, label_issues_refit="prune").fit(X, y)
+    pd.testing.assert_frame_equal(pruned.label_issues_, issues)
+    np.testing.assert_array_equal(pruned.classes_, ["rare", "setosa", "versicolor", "virginica"])
+    n_kept = (~issues["is_label_issue"]).sum() + 5 - (~issues["is_label_issue"][rare]).sum()
+    n_trained = n_kept - int(np.ceil(0.15 * n_kept))
+    assert len(np.concatenate(pruned.seen_weights_)) == 10 * n_trained
+
+
 def test_downweight_refit_multiplies_flagged_weights_by_label_quality(noisy_digits):
     X, y, _ = noisy_digits
     clf = _RecordingWeights(max_epochs=4, random_state=0, label_issues_refit="downweight")

@@ -1,10 +1,16 @@
 """Running training statistics and the confident-learning verdict on them."""
 
 import numpy as np
+import pandas as pd
 import torch
 
 from sklilaw import lilaw_weights
-from sklilaw._label_issues import TrainingDynamics, confident_learning_issues, label_issue_frame
+from sklilaw._label_issues import (
+    TrainingDynamics,
+    confident_learning_issues,
+    label_issue_frame,
+    rows_to_keep,
+)
 
 
 def test_confident_learning_flags_confident_off_diagonal_samples():
@@ -42,3 +48,20 @@ def test_dynamics_average_over_updates_and_leave_unseen_rows_out():
     np.testing.assert_allclose(frame["lilaw_weight"][:2], expected.total, rtol=1e-6)
     dominant = torch.stack(expected).argmax(dim=0)
     assert list(frame["difficulty"][:2]) == [["easy", "moderate", "hard"][i] for i in dominant]
+
+
+def test_pruning_keeps_the_best_flagged_rows_of_a_class_left_too_small():
+    issues = pd.DataFrame(
+        {
+            "given_label": ["a"] * 4 + ["b"] * 3,
+            "is_label_issue": [True, True, True, False, True, False, False],
+            "label_quality": [0.3, 0.1, 0.2, 0.9, 0.05, 0.8, 0.7],
+        }
+    )
+    # class a: 1 unflagged row, so its flagged row of highest quality (0) stays;
+    # class b: 2 unflagged rows already, so its flagged row goes
+    np.testing.assert_array_equal(rows_to_keep(issues, 2), [0, 3, 5, 6])
+    np.testing.assert_array_equal(rows_to_keep(issues, 3), [0, 2, 3, 4, 5, 6])
+    # a class smaller than the floor keeps every row
+    np.testing.assert_array_equal(rows_to_keep(issues, 10), np.arange(7))
+    np.testing.assert_array_equal(rows_to_keep(issues, 1), [3, 5, 6])

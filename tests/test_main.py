@@ -9,19 +9,29 @@ import pytest
 import torch
 
 from sklilaw.__main__ import main
+from sklilaw._demo import RECOMMENDED
 
 
-def test_demo_prints_a_table_of_both_methods(capsys):
+def test_demo_prints_a_table_of_the_three_methods(capsys):
+    threads = torch.get_num_threads()
     main(["demo", "--dataset", "iris", "--noise", "0.2", "--seeds", "2", "--epochs", "3"])
+    assert torch.get_num_threads() == threads  # --threads applies to the demo only
     out = capsys.readouterr().out
     assert "iris: 20% of training labels flipped" in out
     table = [line for line in out.splitlines() if line.startswith("| ")]
-    assert [row.split("|")[1].strip() for row in table[1:]] == ["plain skorch", "LiLAW"]
+    assert [row.split("|")[1].strip() for row in table[1:]] == [
+        "plain skorch",
+        "LiLAW",
+        "LiLAW, recommended for noisy labels",
+    ]
     assert "fit_time_vs_plain" in table[0]
     header = [cell.strip() for cell in table[0].split("|")]
-    lilaw = dict(zip(header, [cell.strip() for cell in table[2].split("|")], strict=True))
-    assert int(lilaw["errors_injected"]) == 22  # 20% of the 112 training labels
-    assert 0 <= int(lilaw["errors_found"]) <= int(lilaw["flagged"])
+    for row in table[2:]:
+        lilaw = dict(zip(header, [cell.strip() for cell in row.split("|")], strict=True))
+        assert int(lilaw["errors_injected"]) == 22  # 20% of the 112 training labels
+        assert 0 <= int(lilaw["errors_found"]) <= int(lilaw["flagged"])
+    recommended = ", ".join(f"{name}={value!r}" for name, value in RECOMMENDED.items())
+    assert f"LiLAW, recommended for noisy labels: {recommended}" in out
 
 
 def test_demo_rejects_an_unknown_dataset(capsys):
