@@ -36,7 +36,13 @@ Adam with lr 1e-3 and weight decay 1e-4, batches of 128, the same number of epoc
    ``label_issues_refit="prune"`` / ``"downweight"``: a second training from scratch
    without (or with less weight on) the rows that the first training's ``label_issues_``
    flags.
-8. ``cleanlab CleanLearning``: ``cleanlab.classification.CleanLearning(clf=wrapper,
+8. ``LiLAW + GCE``: ``criterion=sklilaw.GeneralizedCrossEntropy`` (q=0.7), LiLAW's
+   weights on the robust loss's per-sample values.
+9. Combinations, candidates for the configuration the README recommends:
+   ``LiLAW + early stopping + refit (prune)``, ``LiLAW + GCE + early stopping + refit
+   (prune)``, and the latter's twin without meta steps (``warmup_epochs=E``), which
+   says how much of the combination's result is due to LiLAW's weights.
+10. ``cleanlab CleanLearning``: ``cleanlab.classification.CleanLearning(clf=wrapper,
    seed=seed, cv_n_folds=5)``: 5-fold cross-validated out-of-sample probabilities,
    confident learning to find label issues, then a final fit on the rows not flagged.
    The wrapper is ``LiLAWClassifier(warmup_epochs=E, max_epochs=E, random_state=seed)``,
@@ -83,15 +89,18 @@ with most. A setting in which a wrong label would be the most frequent label of 
 (symmetric noise at R >= (K - 1) / K, e.g. 60% symmetric noise on a binary data set,
 which inverts the labels; class-pair noise at R >= 50%) is skipped and shown as "n/a".
 
-Data sets (``--datasets``): ``digits`` (``load_digits``, scaled to [0, 1], the default
-MLP with one hidden layer of 100), ``digits_cnn`` (the same data, a small CNN,
-:class:`SmallCNN`, that reshapes the 64 inputs to 1x8x8, the same module for every
-method), ``breast_cancer`` (``load_breast_cancer``, standardised, the MLP) and, not in
-the default run, ``adult`` (UCI Adult through ``sklilaw.datasets.load_adult``, which
-reads ``$SKLILAW_DATA/adult/``; one-hot categories and standardised numbers; a stratified
+Data sets (``--datasets``, all five by default): ``digits`` (``load_digits``, scaled to
+[0, 1], the default MLP with one hidden layer of 100), ``digits_cnn`` (the same data, a
+small CNN, :class:`SmallCNN`, that reshapes the 64 inputs to 1x8x8, the same module for
+every method), ``breast_cancer`` (``load_breast_cancer``, standardised, the MLP),
+``adult`` (UCI Adult through ``sklilaw.datasets.load_adult``, which reads
+``$SKLILAW_DATA/adult/``; one-hot categories and standardised numbers; a stratified
 subsample of ``--adult-samples`` rows, since 48,842 rows times all the fits above takes
-hours on 2 cores). A new data set is one more entry in ``DATASETS``: a function that
-returns a :class:`Dataset`.
+hours on 2 cores) and ``ecg5000`` (ECG5000's training part through
+``sklilaw.datasets.load_ecg5000``, from ``$SKLILAW_DATA/ecg5000/``; 500 heartbeats of
+140 values; :class:`ECGNet`, a 1-D CNN with jitter and scaling augmentations in training
+mode; the class of 2 heartbeats is dropped, see ``MIN_CLASS_SIZE``). A new data set is
+one more entry in ``DATASETS``: a function that returns a :class:`Dataset`.
 
 Everything is seeded: the split, the noise, the initial weights, the validation splits,
 the batches, cleanlab's folds. Rerunning a command gives the same tables (up to the fit
@@ -105,6 +114,10 @@ Usage::
     python benchmarks/noisy_labels.py --datasets digits --seeds 0 --epochs 5   # a smoke run
     python benchmarks/noisy_labels.py --output /tmp/noisy.md --plot /tmp/noisy.png \\
         --csv /tmp/noisy.csv
+    # two processes, one report
+    python benchmarks/noisy_labels.py --datasets digits_cnn ecg5000 --csv /tmp/a.csv &
+    python benchmarks/noisy_labels.py --datasets digits breast_cancer adult --csv /tmp/b.csv
+    python benchmarks/noisy_labels.py --from-csv /tmp/a.csv /tmp/b.csv --output /tmp/noisy.md
 """
 
 import argparse
@@ -953,7 +966,7 @@ def parse_args(argv=None):
         nargs="+",
         metavar="CSV",
         help="fit nothing: write the report of the fits in these --csv files (e.g. of "
-        "runs over different data sets in parallel processes)",
+        "runs over different data sets in parallel processes); give the --epochs they ran",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
