@@ -978,11 +978,32 @@ def parse_args(argv=None):
     return args
 
 
+def merge_runs(runs):
+    """One table of the fits of several runs, and a sentence on the fits they repeat.
+
+    A fit (data set, noise, seed, method) found in several runs is kept from the first
+    run that has it; its test accuracy in the others is compared with the kept one,
+    which checks that the runs are reproductions of one another (fit times aside).
+    """
+    key = ["dataset", "noise", "seed", "method"]
+    results = pd.concat(runs, ignore_index=True)
+    repeated = results.duplicated(key, keep=False)
+    if not repeated.any():
+        return results, "No fit is in more than one run."
+    first = results[repeated].groupby(key)["accuracy"].transform("first")
+    differ = int((results.loc[repeated, "accuracy"] != first).sum())
+    sentence = (
+        f"{int(results.duplicated(key).sum())} fits are repeated across runs and reported "
+        f"from the first; {differ} of the repeats have a different test accuracy."
+    )
+    return results.drop_duplicates(key, keep="first"), sentence
+
+
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.from_csv:
-        results = pd.concat([pd.read_csv(path) for path in args.from_csv], ignore_index=True)
+        results, repeats = merge_runs([pd.read_csv(path) for path in args.from_csv])
         args.datasets = [d for d in DATASETS if d in set(results.dataset)]
         args.methods = [m for m in METHODS if m in set(results.method)]
         args.noise = [n for n in args.noise if n in set(results.noise)]
@@ -991,7 +1012,7 @@ def main(argv=None):
         timing = (
             f"Tables from {', '.join(args.from_csv)}; load average (1 min) before the fits: "
             f"median {results.load_1min.median():.2f}, max {results.load_1min.max():.2f} "
-            f"({os.cpu_count()} cores)."
+            f"({os.cpu_count()} cores). {repeats}"
         )
     else:
         load_start = os.getloadavg()[0]
