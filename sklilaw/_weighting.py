@@ -147,15 +147,19 @@ def meta_gradient(p_label, p_max, losses, meta_params):
             -weights.moderate * margins[DELTA],
         ]
     )
-    # mean_i(dW/dp(i) * a_i * l_i) for the three parameters at once
-    return torch.mv(d_weights, p_label * losses.detach()) / len(losses)
+    # mean_i(dW/dp(i) * a_i * l_i) for the three parameters at once; a sample with
+    # a_i == 0 adds exactly nothing, even with a loss of inf (0 * inf would be NaN)
+    scaled_losses = torch.where(p_label > 0, p_label * losses.detach(), 0.0)
+    return torch.mv(d_weights, scaled_losses) / len(losses)
 
 
 def meta_update(meta_params, grad, lr, weight_decay):
     """One gradient-descent step on ``(alpha, beta, delta)``, in place, then the clamps.
 
     ``p -= lr * (grad + weight_decay * p)``, then ``alpha = max(alpha, 1)`` and
-    ``delta = max(delta, beta)``.
+    ``delta = max(delta, beta)``. A step that would make a parameter infinite or NaN
+    (a non-finite gradient, or a learning rate so large that the step overflows) raises
+    a ``ValueError`` and leaves ``meta_params`` as they were.
 
     Parameters
     ----------
@@ -173,7 +177,18 @@ def meta_update(meta_params, grad, lr, weight_decay):
     """
     with torch.no_grad():
         # p - lr * (g + wd * p) == p * (1 - lr * wd) - lr * g
-        meta_params.mul_(1 - lr * weight_decay).sub_(grad, alpha=lr)
+        if abs(lr) > torch.finfo(meta_params.dtype).max:
+            raise ValueError(f"The meta learning rate {lr} overflows {meta_params.dtype}.")
+        stepped = (meta_params * (1 - lr * weight_decay)).sub_(grad, alpha=lr)
+        if not torch.isfinite(stepped).all():
+            raise ValueError(
+                f"The meta step would make (alpha, beta, delta) non-finite: "
+                f"{stepped.tolist()} from {meta_params.tolist()} with gradient "
+                f"{grad.tolist()}, lr={lr}, weight_decay={weight_decay}. A non-finite "
+                "gradient comes from non-finite losses or model outputs on the validation "
+                "batch; a finite one from a meta learning rate too large."
+            )
+        meta_params.copy_(stepped)
         meta_params[ALPHA].clamp_(min=1.0)
         meta_params[DELTA].clamp_(min=meta_params[BETA])
     return meta_params
