@@ -48,6 +48,20 @@ class FocalLoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, logits, target):
+        """The focal loss of each sample, reduced by ``reduction``.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw scores of the model.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (n_samples,) with ``reduction='none'``, else a scalar.
+        """
         log_p = F.log_softmax(logits, dim=1).gather(1, target.long().view(-1, 1)).squeeze(1)
         return _reduce(-((1 - log_p.exp()) ** self.gamma) * log_p, self.reduction)
 
@@ -75,6 +89,20 @@ class GeneralizedCrossEntropy(nn.Module):
         self.reduction = reduction
 
     def forward(self, logits, target):
+        """The generalized cross-entropy of each sample, reduced by ``reduction``.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw scores of the model.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (n_samples,) with ``reduction='none'``, else a scalar.
+        """
         log_p = F.log_softmax(logits, dim=1).gather(1, target.long().view(-1, 1)).squeeze(1)
         return _reduce((1 - torch.exp(self.q * log_p)) / self.q, self.reduction)
 
@@ -133,7 +161,19 @@ class LiLAWLoss(nn.Module):
         return float(self.meta_params[DELTA])
 
     def per_sample_loss(self, logits, target):
-        """The wrapped loss, checked to give one value per sample."""
+        """The wrapped loss, checked to give one value per sample.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw scores of the model.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples,)
+        """
         losses = self.loss(logits, target)
         if losses.shape != target.shape:
             raise ValueError(
@@ -144,17 +184,55 @@ class LiLAWLoss(nn.Module):
         return losses
 
     def weights(self, logits, target):
-        """LiLAW's weight components for a batch, with ``alpha, beta, delta`` held fixed."""
+        """LiLAW's weight components for a batch, with ``alpha, beta, delta`` held fixed.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw scores of the model.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices.
+
+        Returns
+        -------
+        Weights
+            One value per sample in each component, without a graph.
+        """
         return self.weights_of_probabilities(class_probabilities(logits), target)
 
     def weights_of_probabilities(self, probabilities, target):
-        """:meth:`weights` from class probabilities already computed (no graph)."""
+        """:meth:`weights` from class probabilities already computed (no graph).
+
+        Parameters
+        ----------
+        probabilities : torch.Tensor of shape (n_samples, n_classes)
+            Softmax outputs of the model.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices.
+
+        Returns
+        -------
+        Weights
+        """
         p_label, p_max = label_and_max(probabilities, target)
         with torch.no_grad():
             return lilaw_weights(p_label, p_max, self.meta_params)
 
     def forward(self, logits, target):
-        """The LiLAW-weighted mean loss, ``mean(w_i * l_i)``."""
+        """The LiLAW-weighted mean loss, ``mean(w_i * l_i)``.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw scores of the model.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices.
+
+        Returns
+        -------
+        torch.Tensor
+            A scalar; gradients flow through the losses, not through the weights.
+        """
         losses = self.per_sample_loss(logits, target)
         return (self.weights(logits, target).total * losses).mean()
 

@@ -27,7 +27,17 @@ CATEGORIES = np.array(["easy", "moderate", "hard"])
 
 
 class Weights(NamedTuple):
-    """The three LiLAW weight components of a batch, one value per sample."""
+    """The three LiLAW weight components of a batch, one value per sample.
+
+    Parameters
+    ----------
+    easy : torch.Tensor of shape (n_samples,)
+        ``W_alpha = sigmoid(alpha * a - m)``.
+    moderate : torch.Tensor of shape (n_samples,)
+        ``W_delta = exp(-(delta * a - m) ** 2 / 2)``.
+    hard : torch.Tensor of shape (n_samples,)
+        ``W_beta = sigmoid(-(beta * a - m))``.
+    """
 
     easy: torch.Tensor
     moderate: torch.Tensor

@@ -143,13 +143,13 @@ def load_adult(data_home=None, *, as_frame=True, return_X_y=False):
     files are read from ``data_home/adult/`` or ``$SKLILAW_DATA/adult/``; without them
     the data set is downloaded from OpenML, with ``data_home`` as the download cache.
 
-    =================   ===================================================
+    ==================  ===================================================
     Samples             48,842 (rows 0-32,560 train, 32,561-48,841 test)
     Features            14: 6 integer, 8 categorical (``category`` dtype)
     Missing values      as NaN, in ``workclass``, ``occupation``, ``native-country``
     Target              ``class``: ``'<=50K'`` (76%) or ``'>50K'`` (24%)
     Sensitive features  ``sex``, ``race`` (and ``age``)
-    =================   ===================================================
+    ==================  ===================================================
 
     Parameters
     ----------
