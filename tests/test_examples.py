@@ -21,16 +21,26 @@ def _no_windows():
     plt.close("all")
 
 
-def _skip_without_adult(path):
-    """Examples that load UCI Adult read it from $SKLILAW_DATA (CI has no network)."""
+# the file each loader of sklilaw.datasets reads from $SKLILAW_DATA
+LOCAL_DATA = {
+    "load_adult": Path("adult", "adult.test"),
+    "load_ecg5000": Path("ecg5000", "ECG5000_TRAIN.txt"),
+}
+
+
+def _skip_without_data(path):
+    """Examples that load UCI Adult or ECG5000 read them from $SKLILAW_DATA (CI has no
+    network, and ECG5000 has no online source)."""
     folder = os.environ.get("SKLILAW_DATA", "")
-    if "load_adult" in path.read_text() and not Path(folder, "adult", "adult.test").is_file():
-        pytest.skip(f"{path.name} needs UCI Adult: set SKLILAW_DATA to the folder with adult/")
+    source = path.read_text()
+    for loader, needed in LOCAL_DATA.items():
+        if loader in source and not Path(folder, needed).is_file():
+            pytest.skip(f"{path.name} needs {needed}: set SKLILAW_DATA to the folder with it")
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(path, capsys):
-    _skip_without_adult(path)
+    _skip_without_data(path)
     runpy.run_path(str(path), run_name="__main__")
     assert capsys.readouterr().out  # each example reports what it found
 
