@@ -97,8 +97,10 @@ right.legend()
 # -----------------------------
 # The unweighted twin is the same estimator with ``warmup_epochs=max_epochs``: every
 # epoch trains on the plain mean loss, without meta steps. Both start from the same
-# initial weights and use the same validation split and batch order; the
-# augmentations are drawn from the same seeded random state.
+# initial weights, use the same validation split, and draw their augmentations from
+# the same seeded random state; their training batches are shuffled alike in the
+# first epoch only, as LiLAW's meta batches draw their shuffles from the same seeded
+# generator as the training batches.
 EPOCHS = 60
 params = dict(
     module=ECGNet, module__n_classes=len(kept), max_epochs=EPOCHS, batch_size=64, random_state=0

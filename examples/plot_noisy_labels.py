@@ -37,9 +37,10 @@ print(f"{flipped.sum()} of {len(y_noisy)} training labels flipped")
 # -----------------------------
 # The unweighted twin is the same estimator with ``warmup_epochs=max_epochs``: every
 # epoch is a warm-up epoch, trained on the plain mean loss without meta steps. Both
-# models get the same network, initialisation, batches and validation split (15% of
-# the noisy training data, held out for the meta steps), so the only difference is the
-# re-weighting.
+# models get the same network, initial weights and validation split (15% of the noisy
+# training data, held out for the meta steps), and the same batches in the first
+# epoch. Later batches are shuffled differently: LiLAW's meta batches draw their
+# shuffles from the same seeded generator as the training batches.
 EPOCHS = 50
 lilaw = LiLAWClassifier(max_epochs=EPOCHS, random_state=0).fit(X_train, y_noisy)
 unweighted = LiLAWClassifier(max_epochs=EPOCHS, warmup_epochs=EPOCHS, random_state=0)
