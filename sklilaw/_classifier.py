@@ -31,14 +31,47 @@ from ._loss import LiLAWLoss
 from ._mlp import MLP
 from ._weighting import CATEGORIES, class_probabilities
 
-# what validate_data accepts; sparse input is densified, as the network needs dense tensors
 # pruning keeps at least this many rows of each class (its best flagged ones if need be)
 _MIN_KEPT_PER_CLASS = 5
-_INPUT = dict(dtype=(np.float32, np.float64), accept_sparse=("csr", "csc", "coo"))
+# what validate_data accepts; sparse input is densified, as the network needs dense
+# tensors. float64 first: other dtypes convert without overflow, and _dense names what
+# float32 (the network's dtype) cannot hold.
+_INPUT = dict(dtype=(np.float64, np.float32), accept_sparse=("csr", "csc", "coo"))
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _dense(X):
-    return X.toarray() if sp.issparse(X) else X
+def _dense(X, name="X"):
+    """Dense ``X``, refused if a value would overflow to infinity in float32."""
+    X = X.toarray() if sp.issparse(X) else X
+    if X.size and max(X.max(), -X.min()) > _FLOAT32_MAX:
+        raise ValueError(
+            f"Input {name} contains values too large for float32, the network's dtype "
+            f"(largest magnitude {max(X.max(), -X.min()):.3g}); scale the features."
+        )
+    return X
+
+
+def _check_labels(y, name):
+    """Refuse missing labels and strings mixed with other types.
+
+    scikit-learn reports them as an unknown label type, a failed sort or an unnamed NaN.
+    """
+    y = np.asarray(y)
+    if y.dtype != object or y.ndim != 1:
+        return
+    missing = pd.isna(y)
+    if missing.any():
+        raise ValueError(
+            f"{name} contains missing labels (None or NaN) at rows "
+            f"{np.flatnonzero(missing)[:5].tolist()}; drop those rows or give them a label."
+        )
+    is_string = np.array([isinstance(label, str) for label in y])
+    if is_string.any() and not is_string.all():
+        types = sorted({type(label).__name__ for label in y})
+        raise ValueError(
+            f"{name} mixes string labels with labels of other types ({', '.join(types)}); "
+            "give all labels one type, e.g. with y.astype(str)."
+        )
 
 
 class _FitData(NamedTuple):
@@ -558,6 +591,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                 "sensitive_features only shape the internal validation split; "
                 "they have no use with X_val and y_val."
             )
+        _check_labels(y, "y")
         X, y = validate_data(self, X, y, reset=reset, **_INPUT)
         X = _dense(X)
         check_classification_targets(y)
@@ -584,8 +618,10 @@ class LiLAWClassifier(NeuralNetClassifier):
             X, y, sample_weight = X[train], y[train], sample_weight[train]
         else:
             train, val = np.arange(len(y)), np.arange(0)
-            X_val = _dense(validate_data(self, X_val, reset=False, **_INPUT))
-            y_val = self._encode(column_or_1d(y_val), "y_val")
+            X_val = _dense(validate_data(self, X_val, reset=False, **_INPUT), "X_val")
+            y_val = column_or_1d(y_val)
+            _check_labels(y_val, "y_val")
+            y_val = self._encode(y_val, "y_val")
             if len(X_val) != len(y_val):
                 raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(y_val)}.")
             val_weight = np.ones(len(y_val), dtype=np.float32)
@@ -1027,6 +1063,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         y = column_or_1d(y)
         if len(y) != len(logits):
             raise ValueError(f"X has {len(logits)} samples but y has {len(y)}.")
+        _check_labels(y, "y")
         target = self._encode(y, "y")
         probabilities = class_probabilities(logits.double()).numpy()
         weights = weight_components(probabilities, target, self.criterion_.meta_params)
