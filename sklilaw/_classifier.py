@@ -12,7 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
+from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -29,6 +29,15 @@ from ._data import TensorBatches
 from ._label_issues import TrainingDynamics, label_issue_frame, rows_to_keep, weight_components
 from ._loss import LiLAWLoss
 from ._mlp import MLP
+from ._streaming import (
+    Rows,
+    StreamedBatches,
+    class_indices,
+    first_input,
+    first_inputs,
+    read_labels,
+    take_rows,
+)
 from ._weighting import CATEGORIES, class_probabilities
 
 # pruning keeps at least this many rows of each class (its best flagged ones if need be)
@@ -416,17 +425,26 @@ class LiLAWClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or torch.utils.data.Dataset
             Training data; a DataFrame's column names are kept in ``feature_names_in_``;
-            a sparse matrix is made dense (the network works on dense tensors).
-        y : array-like of shape (n_samples,)
-            Observed (possibly noisy) labels of any type.
+            a sparse matrix is made dense (the network works on dense tensors). A
+            map-style torch ``Dataset`` of items ``(x, y)`` or ``x`` is not loaded: the
+            validation split takes row indices, and batches of rows are read through a
+            ``DataLoader`` (``iterator_train__num_workers`` and the like are passed to
+            it). The batches are those of the same data as arrays, so the fitted model
+            is the same.
+        y : array-like of shape (n_samples,) or None
+            Observed (possibly noisy) labels of any type. ``None`` only with a
+            ``Dataset`` of ``(x, y)`` items: the labels are then read from it before
+            training, which reads every item once (about one epoch of data loading).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; each multiplies the sample's LiLAW weight (in the
             training loss and, for samples of the validation split, in the meta loss).
         X_val, y_val : array-like, default=None
             A validation set (e.g. one with clean labels) for the meta steps and the
-            validation loss, instead of a split of ``X, y``. Give both or neither.
+            validation loss, instead of a split of ``X, y``. Give both or neither;
+            with a ``Dataset`` as ``X``, ``X_val`` is a ``Dataset`` too, and ``y_val``
+            may be left out to read it from ``X_val``.
         sensitive_features : array-like of shape (n_samples,) or DataFrame, default=None
             Group membership (several columns: their intersections). The internal
             validation split is then stratified by class x group, so that every group
@@ -449,7 +467,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             if self.label_issues_refit == "prune":
                 keep = rows_to_keep(issues, _MIN_KEPT_PER_CLASS)
                 X, y, sample_weight, sensitive_features = (
-                    None if data is None else _safe_indexing(data, keep)
+                    None if data is None else take_rows(data, keep)
                     for data in (X, y, sample_weight, sensitive_features)
                 )
             else:
@@ -530,7 +548,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                 with self._seeded_torch(int(torch_seed)):
                     if reset:
                         self.initialize()
-                    self._check_module_output(fit_data.valid.tensors[0][:2])
+                    self._check_module_output(first_inputs(fit_data.valid, 2, self.device))
                     self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
                     self._dynamics = TrainingDynamics(
                         len(fit_data.train_rows), len(self.classes_), self.device
@@ -584,6 +602,18 @@ class LiLAWClassifier(NeuralNetClassifier):
         self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
     ):
         """Validate everything, set the data-dependent attributes, build the tensors."""
+        if isinstance(X, torch.utils.data.Dataset):
+            return self._prepare_dataset_fit_data(
+                X,
+                y,
+                sample_weight,
+                X_val,
+                y_val,
+                sensitive_features,
+                reset=reset,
+                classes=classes,
+                seed=seed,
+            )
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together (or neither).")
         if X_val is not None and sensitive_features is not None:
@@ -636,6 +666,88 @@ class LiLAWClassifier(NeuralNetClassifier):
             train_rows=train,
             valid_rows=val,
         )
+
+    def _prepare_dataset_fit_data(
+        self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
+    ):
+        """:meth:`_prepare_fit_data` for a torch Dataset: splits by index, no data copied."""
+        if X_val is not None and not isinstance(X_val, torch.utils.data.Dataset):
+            raise TypeError(
+                "With a torch Dataset as X, X_val must be a Dataset too, got "
+                f"{type(X_val).__name__}."
+            )
+        if X_val is not None and sensitive_features is not None:
+            raise ValueError(
+                "sensitive_features only shape the internal validation split; "
+                "they have no use with X_val and y_val."
+            )
+        y = self._dataset_labels(X, y, "X", "y")
+        self._check_dataset_input(first_input(X), reset)
+        check_classification_targets(y)
+        if reset:
+            labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
+            if len(labels) < 2:
+                raise ValueError(
+                    f"y has {len(labels)} class; {type(self).__name__} needs at least 2 classes."
+                )
+            self._classes = labels
+        y = self._encode(y, "y")
+        sample_weight = _check_sample_weight(
+            sample_weight, y, dtype=np.float32, ensure_non_negative=True
+        )
+        if np.count_nonzero(np.bincount(y, weights=sample_weight)) < 2:
+            raise ValueError(
+                "sample_weight is zero for every sample of all classes but one; "
+                "at least 2 classes need a positive weight."
+            )
+        if X_val is None:
+            strata = y if sensitive_features is None else _strata(y, sensitive_features)
+            train, val = self._stratified_split(y, strata, seed)
+            X_val, val_rows, y_val, val_weight = X, val, y[val], sample_weight[val]
+        else:
+            train, val = np.arange(len(y)), np.arange(0)
+            y_val = self._encode(self._dataset_labels(X_val, y_val, "X_val", "y_val"), "y_val")
+            self._check_dataset_input(first_input(X_val), reset=False)
+            val_rows, val_weight = np.arange(len(y_val)), np.ones(len(y_val), dtype=np.float32)
+        return _FitData(
+            train=Rows(X, train, y[train], sample_weight[train], np.arange(len(train))),
+            valid=Rows(X_val, val_rows, y_val),
+            meta=Rows(X_val, val_rows, y_val, val_weight),
+            train_rows=train,
+            valid_rows=val,
+        )
+
+    def _dataset_labels(self, dataset, y, name, y_name):
+        """``y`` checked against a Dataset's length, or read from its ``(x, y)`` items."""
+        if isinstance(dataset, torch.utils.data.IterableDataset) or not hasattr(dataset, "__len__"):
+            raise TypeError(
+                f"{name} must be a map-style torch Dataset (with __len__ and __getitem__): "
+                "the validation split and the shuffling index its rows."
+            )
+        if len(dataset) == 0:
+            raise ValueError(f"{name} is an empty Dataset.")
+        y = read_labels(dataset, self.batch_size) if y is None else column_or_1d(y)
+        if len(y) != len(dataset):
+            raise ValueError(f"{name} has {len(dataset)} samples but {y_name} has {len(y)}.")
+        return y
+
+    def _check_dataset_input(self, x, reset):
+        """Set (or check) ``n_features_in_`` from one sample's input ``x`` of a Dataset."""
+        if reset:
+            vars(self).pop("feature_names_in_", None)
+            vars(self).pop("n_features_in_", None)
+            if x.ndim == 1:
+                self.n_features_in_ = len(x)
+            elif self.module is None:
+                raise ValueError(
+                    "module=None builds an MLP for samples that are vectors, but the "
+                    f"Dataset's inputs have shape {tuple(x.shape)}; pass a module."
+                )
+        elif x.ndim == 1 and len(x) != vars(self).get("n_features_in_", len(x)):
+            raise ValueError(
+                f"The Dataset's inputs have {len(x)} features, but {type(self).__name__} "
+                f"is expecting {self.n_features_in_} features as input."
+            )
 
     def _encode(self, labels, name):
         """Class indices of ``labels``; a label unseen in fit is an error."""
@@ -816,8 +928,11 @@ class LiLAWClassifier(NeuralNetClassifier):
         -------
         torch.utils.data.Dataset
         """
-        if isinstance(X, torch.utils.data.Dataset):
+        if isinstance(X, (torch.utils.data.TensorDataset, Rows)):
             return X
+        if isinstance(X, torch.utils.data.Dataset):
+            # x of each item, read batch by batch; a dummy target, as for arrays
+            return Rows(X, range(len(X)), torch.zeros(len(X), dtype=torch.long))
         X = torch.tensor(X, dtype=torch.float32, device=self.device)
         # like skorch's Dataset, stand in a dummy target when there is none
         y = torch.zeros(len(X), dtype=torch.long, device=self.device) if y is None else y
@@ -839,12 +954,18 @@ class LiLAWClassifier(NeuralNetClassifier):
         -------
         iterable of tuple of torch.Tensor
         """
+        streamed = not isinstance(dataset, torch.utils.data.TensorDataset)
         if not training:
-            return super().get_iterator(dataset, training=False)
+            if not streamed:
+                return super().get_iterator(dataset, training=False)
+            kwargs = {"batch_size": self.batch_size, **self.get_params_for("iterator_valid")}
+            return StreamedBatches(dataset, self.device, **kwargs)
         kwargs = {"batch_size": self.batch_size, "shuffle": True}
         kwargs.update(self.get_params_for("iterator_train"))
         if kwargs["shuffle"]:
             kwargs.setdefault("generator", vars(self).get("_shuffle_generator"))
+        if streamed:
+            return StreamedBatches(dataset, self.device, **kwargs)
         return self.iterator_train(dataset, **kwargs)
 
     def _in_warmup(self):
@@ -989,12 +1110,12 @@ class LiLAWClassifier(NeuralNetClassifier):
         epochs, validation rows by the fitted model's out-of-sample probabilities."""
         meta_params = self.criterion_.meta_params
         probabilities = self._dynamics.mean_probabilities()
-        labels = fit_data.train.tensors[1].cpu().numpy()
+        labels = class_indices(fit_data.train)
         frame = label_issue_frame(probabilities, labels, self.classes_, meta_params)
         parts = [frame.assign(in_validation=False)]
         if len(fit_data.valid_rows):
             probabilities = class_probabilities(self.forward(fit_data.valid)).numpy()
-            labels = fit_data.valid.tensors[1].cpu().numpy()
+            labels = class_indices(fit_data.valid)
             frame = label_issue_frame(probabilities, labels, self.classes_, meta_params)
             parts.append(frame.assign(in_validation=True))
         order = np.argsort(np.concatenate([fit_data.train_rows, fit_data.valid_rows]))
@@ -1006,6 +1127,9 @@ class LiLAWClassifier(NeuralNetClassifier):
     # ----------------------------------------------------------------- prediction
     def _logits(self, X):
         check_is_fitted(self)
+        if isinstance(X, torch.utils.data.Dataset):
+            self._check_dataset_input(first_input(X), reset=False)
+            return self.forward(X)
         X = _dense(validate_data(self, X, reset=False, **_INPUT))
         return self.forward(X)
 
@@ -1014,8 +1138,8 @@ class LiLAWClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : array-like of shape (n_samples, n_features) or torch.utils.data.Dataset
+            Input data; a ``Dataset`` (items ``(x, y)`` or ``x``) is read in batches.
 
         Returns
         -------
@@ -1029,8 +1153,8 @@ class LiLAWClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : array-like of shape (n_samples, n_features) or torch.utils.data.Dataset
+            Input data; a ``Dataset`` (items ``(x, y)`` or ``x``) is read in batches.
 
         Returns
         -------

@@ -1,0 +1,172 @@
+"""Training on a torch ``Dataset``: splits by index, batches streamed through a DataLoader.
+
+The data stay where the dataset keeps them (on disk, in a memory map, ...): a split is
+a list of row indices, and a batch reads only its own rows. The batches come in the same
+order as :class:`~sklilaw.TensorBatches` gives them for in-memory tensors (one
+``torch.randperm`` per pass from the same generator), so a fit on a dataset sees the
+same batches as a fit on the equivalent arrays.
+"""
+
+import math
+
+import numpy as np
+import torch
+from sklearn.utils import _safe_indexing
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, Subset, default_collate
+
+
+def features(item):
+    """The input of a dataset item: ``x`` of an ``(x, y)`` pair, else the item itself."""
+    return item[0] if isinstance(item, (tuple, list)) else item
+
+
+def _label(item):
+    if not (isinstance(item, (tuple, list)) and len(item) == 2):
+        raise ValueError(
+            "y=None reads the labels from the dataset's items, which must then be (x, y) "
+            f"pairs, but an item is a {type(item).__name__}"
+            + (f" of {len(item)}" if isinstance(item, (tuple, list)) else "")
+            + "; pass y to fit."
+        )
+    label = item[1]
+    return label.item() if isinstance(label, (torch.Tensor, np.ndarray)) else label
+
+
+def _labels(items):
+    return [_label(item) for item in items]
+
+
+def read_labels(dataset, batch_size):
+    """The ``y`` of every ``(x, y)`` item, in one pass over ``dataset``.
+
+    Every item is read once, its input included: this costs about one epoch of reading
+    the data, without the network.
+    """
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=_labels)
+    return np.asarray([label for batch in loader for label in batch])
+
+
+def first_input(dataset):
+    """The input of the dataset's first item, as a tensor."""
+    return torch.as_tensor(features(dataset[0]))
+
+
+class Rows(Dataset):
+    """Rows ``indices`` of ``dataset`` beside per-row columns held in memory.
+
+    ``rows[positions]`` takes a list of positions and returns a whole batch: the inputs
+    read from ``dataset`` (through its ``__getitems__`` when it has one) and stacked by
+    torch's default collate, then each column at those positions. Only the inputs come
+    from ``dataset``; the indices and columns cost a few bytes per row.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        Items ``(x, y)`` or ``x``.
+    indices : sequence of int
+        The rows of ``dataset`` taken, in order.
+    *columns : array-like of shape (len(indices),)
+        Per-row values, e.g. class indices and sample weights.
+    """
+
+    def __init__(self, dataset, indices, *columns):
+        self.subset = Subset(dataset, indices)
+        self.columns = [torch.as_tensor(column) for column in columns]
+
+    def __len__(self):
+        return len(self.subset)
+
+    def __getitem__(self, positions):
+        inputs = default_collate([features(item) for item in self.subset.__getitems__(positions)])
+        index = torch.as_tensor(positions)
+        return (inputs, *(column[index] for column in self.columns))
+
+
+class _Permutation(Sampler):
+    """A new ``torch.randperm`` at every pass, drawn like :class:`TensorBatches` draws it."""
+
+    def __init__(self, n, generator):
+        self.n = n
+        self.generator = generator
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        yield from torch.randperm(self.n, generator=self.generator).tolist()
+
+
+class StreamedBatches:
+    """Mini-batches of a :class:`Rows` dataset through a ``DataLoader``, moved to ``device``.
+
+    Floating-point inputs become float32, as in-memory inputs do.
+
+    Parameters
+    ----------
+    dataset : Rows
+        The rows to iterate over.
+    device : str or torch.device
+        Where the batches go.
+    batch_size, shuffle, drop_last, generator
+        As for :class:`~sklilaw.TensorBatches`.
+    **loader_kwargs
+        Passed to :class:`torch.utils.data.DataLoader`, e.g. ``num_workers``.
+    """
+
+    def __init__(
+        self,
+        dataset,
+        device,
+        batch_size=128,
+        shuffle=False,
+        drop_last=False,
+        generator=None,
+        **loader_kwargs,
+    ):
+        self.dataset = dataset
+        self.device = device
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = generator
+        self.loader_kwargs = loader_kwargs
+
+    def __len__(self):
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = _Permutation(n, self.generator) if self.shuffle else range(n)
+        batches = BatchSampler(order, self.batch_size, self.drop_last)
+        # batch_size=None: the dataset gets a whole batch of positions at a time
+        loader = DataLoader(self.dataset, sampler=batches, batch_size=None, **self.loader_kwargs)
+        for inputs, *columns in loader:
+            dtype = torch.float32 if inputs.is_floating_point() else None
+            yield (
+                inputs.to(self.device, dtype),
+                *(column.to(self.device) for column in columns),
+            )
+
+
+def class_indices(dataset):
+    """The class indices of a training or validation dataset that fit prepared, on the CPU."""
+    if isinstance(dataset, Rows):
+        return dataset.columns[0].cpu().numpy()
+    return dataset.tensors[1].cpu().numpy()
+
+
+def first_inputs(dataset, n, device):
+    """The inputs of the first ``n`` rows of a dataset that fit prepared, on ``device``."""
+    if isinstance(dataset, Rows):
+        return next(iter(StreamedBatches(dataset, device, batch_size=n)))[0]
+    return dataset.tensors[0][:n]
+
+
+def take_rows(data, rows):
+    """Rows ``rows`` of a torch Dataset (as a ``Subset``) or of an array-like."""
+    if isinstance(data, Dataset):
+        return Subset(data, rows)
+    return _safe_indexing(data, rows)
