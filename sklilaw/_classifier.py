@@ -2,6 +2,7 @@
 
 import inspect
 import math
+import threading
 import types
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -47,6 +48,9 @@ _MIN_KEPT_PER_CLASS = 5
 # float32 (the network's dtype) cannot hold.
 _INPUT = dict(dtype=(np.float64, np.float32), accept_sparse=("csr", "csc", "coo"))
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+# torch has one global random generator per process, which initialisation, dropout and a
+# module's own sampling draw from: seeded fits (and loads) in threads take turns with it
+TORCH_RANDOM_LOCK = threading.RLock()
 
 
 def _dense(X, name="X"):
@@ -196,7 +200,9 @@ class LiLAWClassifier(NeuralNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the module's initialisation, dropout and the
         shuffling of batches. An int makes ``fit`` reproducible; torch's global random
-        state is left as it was.
+        state is left as it was. As torch has one random generator per process, fits
+        with an int ``random_state`` in threads of one process run one at a time (in
+        processes, e.g. joblib's default backend, they run in parallel).
     iterator_train, iterator_valid : class, default=TensorBatches
         Mini-batch iterators over the in-memory tensors. ``TensorBatches`` slices
         tensors that already sit on the device; ``torch.utils.data.DataLoader`` works
@@ -579,7 +585,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             return
         device = torch.device(self.device)
         devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        with TORCH_RANDOM_LOCK, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             yield
 

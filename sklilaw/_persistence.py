@@ -24,7 +24,7 @@ from skorch.history import History
 from skorch.utils import get_map_location
 from torch import nn
 
-from ._classifier import LiLAWClassifier
+from ._classifier import TORCH_RANDOM_LOCK, LiLAWClassifier
 from ._data import TensorBatches
 from ._loss import FocalLoss, GeneralizedCrossEntropy
 from ._weighting import CATEGORIES
@@ -377,7 +377,8 @@ def load_estimator(path, **params):
         estimator.feature_names_in_ = _decode_array(header["feature_names_in"])
     device = torch.device(estimator.device)
     # the initial weights are overwritten: leave torch's global random state as it was
-    with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with TORCH_RANDOM_LOCK, torch.random.fork_rng(devices=devices):
         estimator.initialize()
     _load_state(estimator.module_, "module", tensors)
     _load_state(estimator.criterion_, "criterion", tensors)
