@@ -1,6 +1,7 @@
 """sklilaw: LiLAW (Lightweight Learnable Adaptive Weighting) for scikit-learn, on skorch."""
 
 from . import datasets, fairness
+from ._accelerate import AcceleratedLiLAWClassifier
 from ._classifier import LiLAWClassifier
 from ._data import TensorBatches
 from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
@@ -11,6 +12,7 @@ from ._weighting import Weights, label_probabilities, lilaw_weights, meta_gradie
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AcceleratedLiLAWClassifier",
     "FocalLoss",
     "GeneralizedCrossEntropy",
     "LiLAWClassifier",

@@ -291,6 +291,8 @@ class LiLAWClassifier(NeuralNetClassifier):
     history_ = None
     initialized_ = False
     virtual_params_ = types.MappingProxyType({})
+    # data-parallel subclasses average the meta-gradient over their processes here
+    _reduce_meta_gradient = None
 
     def __init__(
         self,
@@ -554,10 +556,10 @@ class LiLAWClassifier(NeuralNetClassifier):
                 with self._seeded_torch(int(torch_seed)):
                     if reset:
                         self.initialize()
-                    self._check_module_output(first_inputs(fit_data.valid, 2, self.device))
+                    self._check_module_output(first_inputs(fit_data.valid, 2, self._data_device))
                     self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
                     self._dynamics = TrainingDynamics(
-                        len(fit_data.train_rows), len(self.classes_), self.device
+                        len(fit_data.train_rows), len(self.classes_), self._data_device
                     )
                     super().partial_fit(fit_data, None)
                     self.label_issues_ = self._label_issues(fit_data, index)
@@ -583,7 +585,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         if self.random_state is None:
             yield
             return
-        device = torch.device(self.device)
+        device = torch.device(self._data_device)
         devices = [device.index or 0] if device.type == "cuda" else []
         with TORCH_RANDOM_LOCK, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
@@ -664,7 +666,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         X_t, y_t, w_t = self._tensors(X, y, sample_weight)
         X_val_t, y_val_t, w_val_t = self._tensors(X_val, y_val, val_weight)
         TensorDataset = torch.utils.data.TensorDataset
-        rows_t = torch.arange(len(y), device=self.device)
+        rows_t = torch.arange(len(y), device=self._data_device)
         return _FitData(
             train=TensorDataset(X_t, y_t, w_t, rows_t),
             valid=TensorDataset(X_val_t, y_val_t),
@@ -794,9 +796,9 @@ class LiLAWClassifier(NeuralNetClassifier):
     def _tensors(self, X, y, sample_weight):
         # torch.tensor copies, so read-only inputs (memory maps) are fine
         return (
-            torch.tensor(X, dtype=torch.float32, device=self.device),
-            torch.tensor(y, dtype=torch.long, device=self.device),
-            torch.tensor(sample_weight, dtype=torch.float32, device=self.device),
+            torch.tensor(X, dtype=torch.float32, device=self._data_device),
+            torch.tensor(y, dtype=torch.long, device=self._data_device),
+            torch.tensor(sample_weight, dtype=torch.float32, device=self._data_device),
         )
 
     # ------------------------------------------------------- skorch extension points
@@ -939,10 +941,10 @@ class LiLAWClassifier(NeuralNetClassifier):
         if isinstance(X, torch.utils.data.Dataset):
             # x of each item, read batch by batch; a dummy target, as for arrays
             return Rows(X, range(len(X)), torch.zeros(len(X), dtype=torch.long))
-        X = torch.tensor(X, dtype=torch.float32, device=self.device)
+        X = torch.tensor(X, dtype=torch.float32, device=self._data_device)
         # like skorch's Dataset, stand in a dummy target when there is none
-        y = torch.zeros(len(X), dtype=torch.long, device=self.device) if y is None else y
-        return torch.utils.data.TensorDataset(X, torch.as_tensor(y, device=self.device))
+        y = torch.zeros(len(X), dtype=torch.long, device=self._data_device) if y is None else y
+        return torch.utils.data.TensorDataset(X, torch.as_tensor(y, device=self._data_device))
 
     def get_iterator(self, dataset, training=False):
         """Return an iterator of mini-batches over ``dataset``.
@@ -965,17 +967,25 @@ class LiLAWClassifier(NeuralNetClassifier):
             if not streamed:
                 return super().get_iterator(dataset, training=False)
             kwargs = {"batch_size": self.batch_size, **self.get_params_for("iterator_valid")}
-            return StreamedBatches(dataset, self.device, **kwargs)
+            return StreamedBatches(dataset, self._data_device, **kwargs)
         kwargs = {"batch_size": self.batch_size, "shuffle": True}
         kwargs.update(self.get_params_for("iterator_train"))
         if kwargs["shuffle"]:
             kwargs.setdefault("generator", vars(self).get("_shuffle_generator"))
         if streamed:
-            return StreamedBatches(dataset, self.device, **kwargs)
+            return StreamedBatches(dataset, self._data_device, **kwargs)
         return self.iterator_train(dataset, **kwargs)
 
     def _in_warmup(self):
         return len(self.history) <= self.warmup_epochs
+
+    @property
+    def _data_device(self):
+        """Where fit puts the data and its per-sample statistics."""
+        return self.device
+
+    def _backward(self, loss):
+        loss.backward()
 
     def train_step_single(self, batch, **fit_params):
         """Forward, LiLAW-weighted loss (meta parameters fixed) and backward.
@@ -1009,7 +1019,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                 f"Non-finite training loss ({loss.item()}) at epoch {epoch}, batch "
                 f"{batch_number}. Lower lr, scale the features, or check the module."
             )
-        loss.backward()
+        self._backward(loss)
         self.history.record_batch("lilaw_weight", mean_weight)
         return {"loss": loss, "y_pred": y_pred}
 
@@ -1051,7 +1061,12 @@ class LiLAWClassifier(NeuralNetClassifier):
             y_pred = self.infer(Xv, **fit_params)
         try:
             self.criterion_.meta_step(
-                y_pred, yv, sample_weight, lr=self.meta_lr, weight_decay=self.meta_weight_decay
+                y_pred,
+                yv,
+                sample_weight,
+                lr=self.meta_lr,
+                weight_decay=self.meta_weight_decay,
+                reduce_gradient=self._reduce_meta_gradient,
             )
         except ValueError as exc:
             epoch, batch_number = len(self.history), len(self.history[-1, "batches"])

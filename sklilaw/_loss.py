@@ -174,6 +174,9 @@ class LiLAWLoss(nn.Module):
         -------
         torch.Tensor of shape (n_samples,)
         """
+        if logits.dtype in (torch.float16, torch.bfloat16):
+            # as autocast computes losses: in float32, from half-precision logits
+            logits = logits.float()
         losses = self.loss(logits, target)
         if losses.shape != target.shape:
             raise ValueError(
@@ -237,7 +240,9 @@ class LiLAWLoss(nn.Module):
         return (self.weights(logits, target).total * losses).mean()
 
     @torch.no_grad()
-    def meta_step(self, logits, target, sample_weight=None, *, lr, weight_decay):
+    def meta_step(
+        self, logits, target, sample_weight=None, *, lr, weight_decay, reduce_gradient=None
+    ):
         """One meta step of ``alpha, beta, delta`` on a validation batch.
 
         Parameters
@@ -250,10 +255,17 @@ class LiLAWLoss(nn.Module):
             Multiplies each sample's loss.
         lr, weight_decay : float
             Meta learning rate and meta weight decay.
+        reduce_gradient : callable, default=None
+            Applied to the meta-gradient (a tensor of shape (3,)) before the update. In
+            data-parallel training, the mean over the processes (e.g. with
+            ``torch.distributed.all_reduce``) keeps ``alpha, beta, delta`` the same on all
+            of them.
         """
         losses = self.per_sample_loss(logits, target).float()
         if sample_weight is not None:
             losses = losses * sample_weight
         p_label, p_max = label_probabilities(logits, target)
         grad = meta_gradient(p_label, p_max, losses, self.meta_params)
+        if reduce_gradient is not None:
+            grad = reduce_gradient(grad)
         meta_update(self.meta_params, grad, lr, weight_decay)

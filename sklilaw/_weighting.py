@@ -16,6 +16,7 @@ The meta parameters are held in one tensor of shape ``(3,)`` in the order
 ``(alpha, beta, delta)``.
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -92,11 +93,36 @@ def label_and_max(probabilities, target):
     return p_label, probabilities.amax(dim=1)
 
 
+def _upcast(value):
+    half = isinstance(value, torch.Tensor) and value.dtype in (torch.float16, torch.bfloat16)
+    return value.float() if half else value
+
+
+def _in_float32(function):
+    """Run ``function`` with autocast off and its half-precision tensors upcast to float32.
+
+    Under ``torch.autocast`` on CUDA, ``torch.mv`` would run in float16; LiLAW's
+    statistics are a few values per sample, cheap to keep in float32 whatever the
+    precision of the network's forward pass.
+    """
+
+    @functools.wraps(function)
+    def in_float32(*args, **kwargs):
+        args = [_upcast(value) for value in args]
+        kwargs = {name: _upcast(value) for name, value in kwargs.items()}
+        device = next(v for v in [*args, *kwargs.values()] if isinstance(v, torch.Tensor)).device
+        with torch.autocast(device.type, enabled=False):
+            return function(*args, **kwargs)
+
+    return in_float32
+
+
 def _margins(p_label, p_max, meta_params):
     """``(alpha * a - m, beta * a - m, delta * a - m)`` as one tensor of shape (3, n)."""
     return torch.addcmul(-p_max, meta_params.view(3, 1), p_label)
 
 
+@_in_float32
 def lilaw_weights(p_label, p_max, meta_params):
     """Return the three weight components of every sample.
 
@@ -126,6 +152,7 @@ def _weights_of_margins(margins):
     )
 
 
+@_in_float32
 def meta_gradient(p_label, p_max, losses, meta_params):
     """Closed-form gradient of ``mean(w_i * l_i)`` with respect to ``(alpha, beta, delta)``.
 
@@ -198,7 +225,7 @@ def meta_update(meta_params, grad, lr, weight_decay):
                 "gradient comes from non-finite losses or model outputs on the validation "
                 "batch; a finite one from a meta learning rate too large."
             )
-        meta_params.copy_(stepped)
-        meta_params[ALPHA].clamp_(min=1.0)
-        meta_params[DELTA].clamp_(min=meta_params[BETA])
+        stepped[ALPHA].clamp_(min=1.0)
+        stepped[DELTA].clamp_(min=stepped[BETA])
+        meta_params.copy_(stepped)  # one copy: an interrupt leaves the old or the new values
     return meta_params
