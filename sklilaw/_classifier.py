@@ -119,10 +119,67 @@ def _strata(y, sensitive_features):
     return strata
 
 
-def _cycle(iterable):
-    """Loop over ``iterable`` forever, re-iterating (and so re-shuffling) each pass."""
-    while True:
-        yield from iterable
+class _Cycle:
+    """Loop over ``iterable`` forever, re-iterating (and so re-shuffling) each pass.
+
+    Remembers the state of ``generator`` (which shuffles the batches) at the start of the
+    pass in progress and how many batches the pass has given, so that a later fit can
+    :meth:`resume` the pass where this one stopped.
+    """
+
+    def __init__(self, iterable, generator):
+        self.iterable = iterable
+        self.generator = generator
+        self.pass_start, self.drawn, self._batches = None, 0, None
+
+    def __next__(self):
+        if self._batches is None:
+            self.pass_start = self.generator.get_state()
+            self.drawn, self._batches = 0, iter(self.iterable)
+        batch = next(self._batches, None)
+        if batch is None:
+            if self.drawn == 0:
+                raise ValueError(
+                    "The validation data give no meta batch (is iterator_train__drop_last "
+                    "dropping a batch larger than the validation split?)."
+                )
+            self._batches = None
+            return next(self)
+        self.drawn += 1
+        return batch
+
+    def resume(self, pass_start, drawn):
+        """Draw again the first ``drawn`` batches of the pass that began at ``pass_start``.
+
+        The generator is left in the state it had before.
+        """
+        end = self.generator.get_state()
+        self.generator.set_state(pass_start)
+        self.pass_start, self.drawn, self._batches = pass_start, 0, iter(self.iterable)
+        while self.drawn < drawn and next(self._batches, None) is not None:
+            self.drawn += 1
+        self.generator.set_state(end)
+
+
+class _TrainingState(nn.Module):
+    """Where a fit left its random streams, for a later fit to continue them exactly.
+
+    Buffers, so that they travel in the criterion's state dict: skorch's ``Checkpoint``
+    and ``LoadInitState``, ``save_params(f_criterion=...)``, pickles and
+    ``save_estimator`` keep them.
+    """
+
+    def __init__(self):
+        super().__init__()
+        size = torch.get_rng_state().numel()
+        self.register_buffer("saved", torch.tensor(False))
+        self.register_buffer("split_seed", torch.tensor(0))
+        # generator states: of the batch shuffling, of torch's (dropout, ...), and of the
+        # batch shuffling when the meta pass in progress began, with its batches drawn
+        self.register_buffer("shuffle", torch.zeros(size, dtype=torch.uint8))
+        self.register_buffer("torch_random", torch.zeros(size, dtype=torch.uint8))
+        self.register_buffer("meta_pass_start", torch.zeros(size, dtype=torch.uint8))
+        self.register_buffer("meta_pass_drawn", torch.tensor(0))
 
 
 def _valid_accuracy(net, dataset, y):
@@ -540,6 +597,9 @@ class LiLAWClassifier(NeuralNetClassifier):
             split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
                 np.iinfo(np.int32).max, size=3
             )
+            if not reset and self.criterion_.training_state.saved:
+                # resuming: the same data split as before, whatever random_state is
+                split_seed = int(self.criterion_.training_state.split_seed)
             fit_data = self._prepare_fit_data(
                 X,
                 y,
@@ -557,7 +617,11 @@ class LiLAWClassifier(NeuralNetClassifier):
                     if reset:
                         self.initialize()
                     self._check_module_output(first_inputs(fit_data.valid, 2, self._data_device))
-                    self._meta_batches = _cycle(self.get_iterator(fit_data.meta, training=True))
+                    self.criterion_.training_state.split_seed.fill_(int(split_seed))
+                    self._meta_batches = _Cycle(
+                        self.get_iterator(fit_data.meta, training=True), self._shuffle_generator
+                    )
+                    self._resume_pending = True
                     self._dynamics = TrainingDynamics(
                         len(fit_data.train_rows), len(self.classes_), self._data_device
                     )
@@ -565,7 +629,8 @@ class LiLAWClassifier(NeuralNetClassifier):
                     self.label_issues_ = self._label_issues(fit_data, index)
             finally:
                 # iterators and generators cannot be pickled; they live only during fit
-                for transient in ("_meta_batches", "_shuffle_generator", "_dynamics"):
+                transients = ("_meta_batches", "_shuffle_generator", "_dynamics", "_resume_pending")
+                for transient in transients:
                     vars(self).pop(transient, None)
         return self
 
@@ -871,6 +936,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             kwargs.setdefault("reduction", "none")
         loss = self.initialized_instance(self.criterion, kwargs)
         self.criterion_ = LiLAWLoss(loss, self.alpha_init, self.beta_init, self.delta_init)
+        self.criterion_.add_module("training_state", _TrainingState())
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
@@ -1104,6 +1170,42 @@ class LiLAWClassifier(NeuralNetClassifier):
             losses = losses * sample_weight
         return losses.mean()
 
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Start an epoch; the first of a resumed fit continues the saved random streams.
+
+        A fit resumes when ``partial_fit`` or ``warm_start=True`` continue a fitted
+        estimator, or when skorch's ``LoadInitState`` has loaded a checkpoint: the batch
+        shuffling, the meta batches and (with ``random_state`` set) torch's random
+        numbers then go on where the saved fit's last epoch left them.
+
+        Parameters
+        ----------
+        net : LiLAWClassifier
+            The estimator (skorch passes it to every callback).
+        dataset_train, dataset_valid : torch.utils.data.Dataset, default=None
+            The epoch's data.
+        **kwargs
+            Passed on to skorch.
+        """
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        state = self.criterion_.training_state
+        if not vars(self).pop("_resume_pending", False) or not state.saved:
+            return
+        self._shuffle_generator.set_state(state.shuffle.cpu())
+        if state.meta_pass_drawn:
+            self._meta_batches.resume(state.meta_pass_start.cpu(), int(state.meta_pass_drawn))
+        if self.random_state is not None:  # else torch's random state is the caller's
+            torch.set_rng_state(state.torch_random.cpu())
+
+    def _save_training_state(self):
+        state = self.criterion_.training_state
+        state.shuffle.copy_(self._shuffle_generator.get_state())
+        state.torch_random.copy_(torch.get_rng_state())
+        if self._meta_batches.pass_start is not None:
+            state.meta_pass_start.copy_(self._meta_batches.pass_start)
+        state.meta_pass_drawn.fill_(self._meta_batches.drawn)
+        state.saved.fill_(True)
+
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight.
 
@@ -1117,6 +1219,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             Passed on to skorch.
         """
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
+        self._save_training_state()
         alpha, beta, delta = self.criterion_.meta_params.tolist()
         self.history.record("alpha", alpha)
         self.history.record("beta", beta)
