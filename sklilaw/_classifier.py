@@ -34,8 +34,8 @@ from ._streaming import (
     Rows,
     StreamedBatches,
     class_indices,
-    first_input,
     first_inputs,
+    input_shape,
     read_labels,
     take_rows,
 )
@@ -755,7 +755,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                 "they have no use with X_val and y_val."
             )
         y = self._dataset_labels(X, y, "X", "y")
-        self._check_dataset_input(first_input(X), reset)
+        self._check_dataset_input(input_shape(X), reset)
         check_classification_targets(y)
         if reset:
             labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
@@ -780,7 +780,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         else:
             train, val = np.arange(len(y)), np.arange(0)
             y_val = self._encode(self._dataset_labels(X_val, y_val, "X_val", "y_val"), "y_val")
-            self._check_dataset_input(first_input(X_val), reset=False)
+            self._check_dataset_input(input_shape(X_val), reset=False)
             val_rows, val_weight = np.arange(len(y_val)), np.ones(len(y_val), dtype=np.float32)
         return _FitData(
             train=Rows(X, train, y[train], sample_weight[train], np.arange(len(train))),
@@ -804,21 +804,21 @@ class LiLAWClassifier(NeuralNetClassifier):
             raise ValueError(f"{name} has {len(dataset)} samples but {y_name} has {len(y)}.")
         return y
 
-    def _check_dataset_input(self, x, reset):
-        """Set (or check) ``n_features_in_`` from one sample's input ``x`` of a Dataset."""
+    def _check_dataset_input(self, shape, reset):
+        """Set (or check) ``n_features_in_`` from the ``shape`` of a Dataset's inputs."""
         if reset:
             vars(self).pop("feature_names_in_", None)
             vars(self).pop("n_features_in_", None)
-            if x.ndim == 1:
-                self.n_features_in_ = len(x)
+            if len(shape) == 1:
+                self.n_features_in_ = shape[0]
             elif self.module is None:
                 raise ValueError(
                     "module=None builds an MLP for samples that are vectors, but the "
-                    f"Dataset's inputs have shape {tuple(x.shape)}; pass a module."
+                    f"Dataset's inputs have shape {shape}; pass a module."
                 )
-        elif x.ndim == 1 and len(x) != vars(self).get("n_features_in_", len(x)):
+        elif len(shape) == 1 and shape[0] != vars(self).get("n_features_in_", shape[0]):
             raise ValueError(
-                f"The Dataset's inputs have {len(x)} features, but {type(self).__name__} "
+                f"The Dataset's inputs have {shape[0]} features, but {type(self).__name__} "
                 f"is expecting {self.n_features_in_} features as input."
             )
 
@@ -1252,7 +1252,7 @@ class LiLAWClassifier(NeuralNetClassifier):
     def _logits(self, X):
         check_is_fitted(self)
         if isinstance(X, torch.utils.data.Dataset):
-            self._check_dataset_input(first_input(X), reset=False)
+            self._check_dataset_input(input_shape(X), reset=False)
             return self.forward(X)
         X = _dense(validate_data(self, X, reset=False, **_INPUT))
         return self.forward(X)

@@ -46,18 +46,19 @@ def read_labels(dataset, batch_size):
     return np.asarray([label for batch in loader for label in batch])
 
 
-def first_input(dataset):
-    """The input of the dataset's first item, as a tensor."""
-    return torch.as_tensor(features(dataset[0]))
+def input_shape(dataset):
+    """The shape of the input of the dataset's first item."""
+    x = features(dataset[0])
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 class Rows(Dataset):
     """Rows ``indices`` of ``dataset`` beside per-row columns held in memory.
 
     ``rows[positions]`` takes a list of positions and returns a whole batch: the inputs
-    read from ``dataset`` (through its ``__getitems__`` when it has one) and stacked by
-    torch's default collate, then each column at those positions. Only the inputs come
-    from ``dataset``; the indices and columns cost a few bytes per row.
+    read from ``dataset`` (through its ``__getitems__`` when it has one) and stacked,
+    then each column at those positions. Only the inputs come from ``dataset``; the
+    indices and columns cost a few bytes per row.
 
     Parameters
     ----------
@@ -77,7 +78,12 @@ class Rows(Dataset):
         return len(self.subset)
 
     def __getitem__(self, positions):
-        inputs = default_collate([features(item) for item in self.subset.__getitems__(positions)])
+        inputs = [features(item) for item in self.subset.__getitems__(positions)]
+        if all(isinstance(x, np.ndarray) for x in inputs):
+            # one copy for the batch: default_collate makes a tensor of every row first
+            inputs = torch.from_numpy(np.stack(inputs))
+        else:
+            inputs = default_collate(inputs)
         index = torch.as_tensor(positions)
         return (inputs, *(column[index] for column in self.columns))
 

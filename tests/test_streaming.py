@@ -131,3 +131,9 @@ def test_predict_checks_the_number_of_features():
     clf = fit(Pairs(X, y), None)
     with pytest.raises(ValueError, match="have 10 features"):
         clf.predict(Pairs(X[:, :10]))
+
+
+def test_read_only_memory_map(tmp_path):
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert_same_model(fit(Pairs(mapped, y), None), fit(X, y))
