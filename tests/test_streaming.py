@@ -137,3 +137,12 @@ def test_read_only_memory_map(tmp_path):
     np.save(tmp_path / "X.npy", X)
     mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
     assert_same_model(fit(Pairs(mapped, y), None), fit(X, y))
+
+
+def test_group_aware_split_on_a_dataset():
+    groups = np.arange(len(X)) % 3
+    streamed = LiLAWClassifier(max_epochs=2, random_state=0)
+    streamed.fit(Pairs(X, y), None, sensitive_features=groups)
+    in_memory = LiLAWClassifier(max_epochs=2, random_state=0)
+    in_memory.fit(X, y, sensitive_features=groups)
+    assert_same_model(streamed, in_memory)
