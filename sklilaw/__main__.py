@@ -21,6 +21,11 @@ def _torch_threads(n):
         torch.set_num_threads(threads)
 
 
+def _source(value):
+    """How a parameter value is written in code: a class by its name, others by repr."""
+    return value.__name__ if isinstance(value, type) else repr(value)
+
+
 def _demo(args):
     with _torch_threads(args.threads):
         results = run_demo(
@@ -36,7 +41,7 @@ def _demo(args):
     print(summarize(results).to_markdown(floatfmt=".3f"))
     print(
         "\nLiLAW, recommended for noisy labels: "
-        + ", ".join(f"{name}={value!r}" for name, value in RECOMMENDED.items())
+        + ", ".join(f"{name}={_source(value)}" for name, value in RECOMMENDED.items())
         + " (why: docs/noisy_labels.md)"
     )
 

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from sklilaw.__main__ import main
-from sklilaw._demo import RECOMMENDED
 
 
 def test_demo_prints_a_table_of_the_three_methods(capsys):
@@ -30,8 +29,7 @@ def test_demo_prints_a_table_of_the_three_methods(capsys):
         lilaw = dict(zip(header, [cell.strip() for cell in row.split("|")], strict=True))
         assert int(lilaw["errors_injected"]) == 22  # 20% of the 112 training labels
         assert 0 <= int(lilaw["errors_found"]) <= int(lilaw["flagged"])
-    recommended = ", ".join(f"{name}={value!r}" for name, value in RECOMMENDED.items())
-    assert f"LiLAW, recommended for noisy labels: {recommended}" in out
+    assert "recommended for noisy labels: criterion=GeneralizedCrossEntropy, " in out
 
 
 def test_demo_rejects_an_unknown_dataset(capsys):
