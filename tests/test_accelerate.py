@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,12 +82,14 @@ X, y = (X[:600] / 16).astype(np.float32), y[:600]
 accelerator = Accelerator(cpu=True)
 clf = AcceleratedLiLAWClassifier(accelerator=accelerator, **{params})
 clf.fit(X, y)
-print(json.dumps({{
-    "processes": accelerator.num_processes,
-    "meta": [clf.alpha_, clf.beta_, clf.delta_],
-    "proba": clf.predict_proba(X[:20]).tolist(),
-    "unseen_rows": int(clf.label_issues_["label_quality"].isna().sum()),
-}}))
+# one file per process: lines printed by two processes to one pipe can interleave
+with open(f"{{__file__}}.rank{{accelerator.process_index}}.json", "w") as f:
+    json.dump({{
+        "processes": accelerator.num_processes,
+        "meta": [clf.alpha_, clf.beta_, clf.delta_],
+        "proba": clf.predict_proba(X[:20]).tolist(),
+        "unseen_rows": int(clf.label_issues_["label_quality"].isna().sum()),
+    }}, f)
 """
 
 
@@ -107,7 +110,7 @@ def test_two_processes_keep_meta_parameters_identical(tmp_path):
     ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert output.returncode == 0, output.stderr[-3000:]
-    ranks = [json.loads(line) for line in output.stdout.splitlines() if line.startswith("{")]
+    ranks = [json.loads(Path(f"{script}.rank{rank}.json").read_text()) for rank in (0, 1)]
     assert [rank["processes"] for rank in ranks] == [2, 2]
     first, second = ranks
     assert first["meta"] == second["meta"]
