@@ -697,23 +697,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         _check_labels(y, "y")
         X, y = validate_data(self, X, y, reset=reset, **_INPUT)
         X = _dense(X)
-        check_classification_targets(y)
-        if reset:
-            labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
-            if len(labels) < 2:
-                raise ValueError(
-                    f"y has {len(labels)} class; {type(self).__name__} needs at least 2 classes."
-                )
-            self._classes = labels
-        y = self._encode(y, "y")
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float32, ensure_non_negative=True
-        )
-        if np.count_nonzero(np.bincount(y, weights=sample_weight)) < 2:
-            raise ValueError(
-                "sample_weight is zero for every sample of all classes but one; "
-                "at least 2 classes need a positive weight."
-            )
+        y, sample_weight = self._encoded_targets(y, sample_weight, reset=reset, classes=classes)
         if X_val is None:
             strata = y if sensitive_features is None else _strata(y, sensitive_features)
             train, val = self._stratified_split(y, strata, seed)
@@ -740,22 +724,8 @@ class LiLAWClassifier(NeuralNetClassifier):
             valid_rows=val,
         )
 
-    def _prepare_dataset_fit_data(
-        self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
-    ):
-        """:meth:`_prepare_fit_data` for a torch Dataset: splits by index, no data copied."""
-        if X_val is not None and not isinstance(X_val, torch.utils.data.Dataset):
-            raise TypeError(
-                "With a torch Dataset as X, X_val must be a Dataset too, got "
-                f"{type(X_val).__name__}."
-            )
-        if X_val is not None and sensitive_features is not None:
-            raise ValueError(
-                "sensitive_features only shape the internal validation split; "
-                "they have no use with X_val and y_val."
-            )
-        y = self._dataset_labels(X, y, "X", "y")
-        self._check_dataset_input(input_shape(X), reset)
+    def _encoded_targets(self, y, sample_weight, *, reset, classes):
+        """Check ``y`` and ``sample_weight``, set the classes on reset, encode ``y``."""
         check_classification_targets(y)
         if reset:
             labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
@@ -773,6 +743,25 @@ class LiLAWClassifier(NeuralNetClassifier):
                 "sample_weight is zero for every sample of all classes but one; "
                 "at least 2 classes need a positive weight."
             )
+        return y, sample_weight
+
+    def _prepare_dataset_fit_data(
+        self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
+    ):
+        """:meth:`_prepare_fit_data` for a torch Dataset: splits by index, no data copied."""
+        if X_val is not None and not isinstance(X_val, torch.utils.data.Dataset):
+            raise TypeError(
+                "With a torch Dataset as X, X_val must be a Dataset too, got "
+                f"{type(X_val).__name__}."
+            )
+        if X_val is not None and sensitive_features is not None:
+            raise ValueError(
+                "sensitive_features only shape the internal validation split; "
+                "they have no use with X_val and y_val."
+            )
+        y = self._dataset_labels(X, y, "X", "y")
+        self._check_dataset_input(input_shape(X), reset)
+        y, sample_weight = self._encoded_targets(y, sample_weight, reset=reset, classes=classes)
         if X_val is None:
             strata = y if sensitive_features is None else _strata(y, sensitive_features)
             train, val = self._stratified_split(y, strata, seed)
