@@ -1,8 +1,7 @@
 """A lean mini-batch iterator for data that already sits in memory as tensors."""
 
-import math
-
 import torch
+from torch.utils.data import BatchSampler
 
 
 class TensorBatches:
@@ -42,10 +41,7 @@ class TensorBatches:
         self.generator = generator
 
     def __len__(self):
-        n = len(self.dataset)
-        if self.drop_last:
-            return n // self.batch_size
-        return math.ceil(n / self.batch_size)
+        return len(BatchSampler(range(len(self.dataset)), self.batch_size, self.drop_last))
 
     def __iter__(self):
         tensors = self.dataset.tensors

@@ -7,8 +7,6 @@ order as :class:`~sklilaw.TensorBatches` gives them for in-memory tensors (one
 same batches as a fit on the equivalent arrays.
 """
 
-import math
-
 import numpy as np
 import torch
 from sklearn.utils import _safe_indexing
@@ -138,10 +136,7 @@ class StreamedBatches:
         self.loader_kwargs = loader_kwargs
 
     def __len__(self):
-        n = len(self.dataset)
-        if self.drop_last:
-            return n // self.batch_size
-        return math.ceil(n / self.batch_size)
+        return len(BatchSampler(range(len(self.dataset)), self.batch_size, self.drop_last))
 
     def __iter__(self):
         n = len(self.dataset)
