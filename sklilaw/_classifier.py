@@ -4,6 +4,7 @@ import inspect
 import math
 import threading
 import types
+import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -30,6 +31,7 @@ from ._data import TensorBatches
 from ._label_issues import TrainingDynamics, label_issue_frame, rows_to_keep, weight_components
 from ._loss import LiLAWLoss
 from ._mlp import MLP
+from ._rollback import InterruptWatch, unchanged_on_failure
 from ._streaming import (
     Rows,
     StreamedBatches,
@@ -180,6 +182,10 @@ class _TrainingState(nn.Module):
         self.register_buffer("torch_random", torch.zeros(size, dtype=torch.uint8))
         self.register_buffer("meta_pass_start", torch.zeros(size, dtype=torch.uint8))
         self.register_buffer("meta_pass_drawn", torch.tensor(0))
+
+
+class _RefitInterrupted(Exception):
+    """Ctrl-C arrived during the refit: roll it back to the first training's model."""
 
 
 def _valid_accuracy(net, dataset, y):
@@ -523,33 +529,59 @@ class LiLAWClassifier(NeuralNetClassifier):
             The fitted estimator.
         """
         reset = not (self.warm_start and self.initialized_)
-        if self.label_issues_refit is None:
-            return self._fit(X, y, sample_weight, X_val, y_val, sensitive_features, reset=reset)
-        with self._unchanged_on_failure():
-            self._fit(X, y, sample_weight, X_val, y_val, sensitive_features, reset=reset)
-            issues = self.label_issues_
-            flagged = issues["is_label_issue"].to_numpy()
-            if self.label_issues_refit == "prune":
-                keep = rows_to_keep(issues, _MIN_KEPT_PER_CLASS)
-                X, y, sample_weight, sensitive_features = (
-                    None if data is None else take_rows(data, keep)
-                    for data in (X, y, sample_weight, sensitive_features)
-                )
-            else:
-                quality = np.where(flagged, issues["label_quality"].to_numpy(), 1.0)
-                sample_weight = quality if sample_weight is None else quality * sample_weight
-            self._fit(
-                X,
-                y,
-                sample_weight,
-                X_val,
-                y_val,
-                sensitive_features,
-                reset=True,
-                classes=self.classes_,
-            )
-            self.label_issues_ = issues
+        data = (X, y, sample_weight, X_val, y_val, sensitive_features)
+        with unchanged_on_failure(self, continuing=not reset), InterruptWatch() as interrupt:
+            self._fit(*data, reset=reset)
+            if self.label_issues_refit is not None:
+                if interrupt.caught:
+                    warnings.warn(
+                        "Training was interrupted (Ctrl-C): label_issues_refit="
+                        f"{self.label_issues_refit!r} is skipped, the interrupted model kept.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+                else:
+                    self._refit(*data, interrupt=interrupt)
         return self
+
+    def _refit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, interrupt):
+        """Train once more from scratch on the data as ``label_issues_refit`` changes it.
+
+        An interrupt during the refit keeps the first training's model.
+        """
+        issues = self.label_issues_
+        flagged = issues["is_label_issue"].to_numpy()
+        if self.label_issues_refit == "prune":
+            keep = rows_to_keep(issues, _MIN_KEPT_PER_CLASS)
+            X, y, sample_weight, sensitive_features = (
+                None if data is None else take_rows(data, keep)
+                for data in (X, y, sample_weight, sensitive_features)
+            )
+        else:
+            quality = np.where(flagged, issues["label_quality"].to_numpy(), 1.0)
+            sample_weight = quality if sample_weight is None else quality * sample_weight
+        try:
+            with unchanged_on_failure(self, continuing=False):
+                self._fit(
+                    X,
+                    y,
+                    sample_weight,
+                    X_val,
+                    y_val,
+                    sensitive_features,
+                    reset=True,
+                    classes=self.classes_,
+                )
+                if interrupt.caught:
+                    raise _RefitInterrupted
+        except _RefitInterrupted:
+            warnings.warn(
+                "The refit was interrupted (Ctrl-C): the first training's model is kept.",
+                UserWarning,
+                stacklevel=3,
+            )
+        else:
+            self.label_issues_ = issues
 
     def partial_fit(
         self,
@@ -579,71 +611,60 @@ class LiLAWClassifier(NeuralNetClassifier):
         self : LiLAWClassifier
             The fitted estimator.
         """
-        return self._fit(
-            X,
-            y,
-            sample_weight,
-            X_val,
-            y_val,
-            sensitive_features,
-            reset=not self.initialized_,
-            classes=classes,
-        )
-
-    def _fit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes=None):
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        with self._unchanged_on_failure():
-            self._check_params()
-            split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
-                np.iinfo(np.int32).max, size=3
-            )
-            if not reset and self.criterion_.training_state.saved:
-                # resuming: the same data split as before, whatever random_state is
-                split_seed = int(self.criterion_.training_state.split_seed)
-            fit_data = self._prepare_fit_data(
+        with unchanged_on_failure(self, continuing=self.initialized_):
+            return self._fit(
                 X,
                 y,
                 sample_weight,
                 X_val,
                 y_val,
                 sensitive_features,
-                reset=reset,
+                reset=not self.initialized_,
                 classes=classes,
-                seed=split_seed,
             )
-            self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
-            try:
-                with self._seeded_torch(int(torch_seed)):
-                    if reset:
-                        self.initialize()
-                    self._check_module_output(first_inputs(fit_data.valid, 2, self._data_device))
-                    self.criterion_.training_state.split_seed.fill_(int(split_seed))
-                    self._meta_batches = _Cycle(
-                        self.get_iterator(fit_data.meta, training=True), self._shuffle_generator
-                    )
-                    self._resume_pending = True
-                    self._dynamics = TrainingDynamics(
-                        len(fit_data.train_rows), len(self.classes_), self._data_device
-                    )
-                    super().partial_fit(fit_data, None)
-                    self.label_issues_ = self._label_issues(fit_data, index)
-            finally:
-                # iterators and generators cannot be pickled; they live only during fit
-                transients = ("_meta_batches", "_shuffle_generator", "_dynamics", "_resume_pending")
-                for transient in transients:
-                    vars(self).pop(transient, None)
-        return self
 
-    @contextmanager
-    def _unchanged_on_failure(self):
-        """Restore the estimator's state if the block raises: never half-fitted."""
-        state = vars(self).copy()
+    def _fit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes=None):
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        self._check_params()
+        split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=3
+        )
+        if not reset and self.criterion_.training_state.saved:
+            # resuming: the same data split as before, whatever random_state is
+            split_seed = int(self.criterion_.training_state.split_seed)
+        fit_data = self._prepare_fit_data(
+            X,
+            y,
+            sample_weight,
+            X_val,
+            y_val,
+            sensitive_features,
+            reset=reset,
+            classes=classes,
+            seed=split_seed,
+        )
+        self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
         try:
-            yield
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(state)
-            raise
+            with self._seeded_torch(int(torch_seed)):
+                if reset:
+                    self.initialize()
+                self._check_module_output(first_inputs(fit_data.valid, 2, self._data_device))
+                self.criterion_.training_state.split_seed.fill_(int(split_seed))
+                self._meta_batches = _Cycle(
+                    self.get_iterator(fit_data.meta, training=True), self._shuffle_generator
+                )
+                self._resume_pending = True
+                self._dynamics = TrainingDynamics(
+                    len(fit_data.train_rows), len(self.classes_), self._data_device
+                )
+                super().partial_fit(fit_data, None)
+                self.label_issues_ = self._label_issues(fit_data, index)
+        finally:
+            # iterators and generators cannot be pickled; they live only during fit
+            transients = ("_meta_batches", "_shuffle_generator", "_dynamics", "_resume_pending")
+            for transient in transients:
+                vars(self).pop(transient, None)
+        return self
 
     @contextmanager
     def _seeded_torch(self, seed):
