@@ -50,7 +50,9 @@ def unchanged_on_failure(estimator, *, continuing):
         Whether the fit goes on from the fitted module, optimizer and history.
     """
     attributes = vars(estimator).copy()
-    states = [(obj, _cpu_copy(obj.state_dict())) for obj in _trained_in_place(estimator, continuing)]
+    states = [
+        (obj, _cpu_copy(obj.state_dict())) for obj in _trained_in_place(estimator, continuing)
+    ]
     history = copy.deepcopy(estimator.history_)
     try:
         yield

@@ -99,6 +99,91 @@ def test_meta_steps_follow_the_paper_recursion_with_a_frozen_model(digits, warmu
     assert clf.alpha_ >= 1.0 and clf.delta_ >= clf.beta_
 
 
+def _independent_softmax(logits):
+    z = logits - logits.max(axis=1, keepdims=True)
+    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+
+
+def _independent_lilaw_weight(a, m, alpha, beta, delta):
+    """``W_alpha + W_delta + W_beta`` of LILAW.md, in numpy."""
+    w_easy = 1 / (1 + np.exp(-(alpha * a - m)))
+    w_hard = 1 / (1 + np.exp(beta * a - m))
+    w_moderate = np.exp(-((delta * a - m) ** 2) / 2)
+    return w_easy + w_moderate + w_hard
+
+
+def _frozen_outputs(clf, X):
+    """``a``, ``m`` and the cross-entropy of the fitted (frozen) model on every row."""
+    clf.module_.eval()
+    with torch.no_grad():
+        logits = clf.module_(torch.tensor(X, dtype=torch.float32)).double().numpy()
+    s = _independent_softmax(logits)
+    target = np.searchsorted(clf.classes_, clf.label_issues_["given_label"].to_numpy())
+    a = s[np.arange(len(target)), target]
+    return a, s.max(axis=1), -np.log(a)
+
+
+@pytest.mark.parametrize("sample_weight", [None, "random"])
+def test_training_loss_is_the_mean_of_lilaw_weight_times_loss(iris, sample_weight):
+    """With the model and alpha, beta, delta frozen, every epoch's training loss is
+    mean(w(a, m) * sample_weight * CE) over the training rows, computed here in numpy."""
+    X, y = iris
+    weights = None if sample_weight is None else np.random.RandomState(0).uniform(0.2, 2, len(y))
+    params = dict(FAST, lr=0.0, meta_lr=0.0, alpha_init=1.5, beta_init=2.5, delta_init=3.0)
+    clf = LiLAWClassifier(**params).fit(X, y, sample_weight=weights)
+    twin = LiLAWClassifier(**params, warmup_epochs=FAST["max_epochs"])
+    twin.fit(X, y, sample_weight=weights)
+    train = ~clf.label_issues_["in_validation"].to_numpy()
+    a, m, losses = _frozen_outputs(clf, X)
+    w = np.ones(len(y)) if weights is None else weights
+    lilaw = _independent_lilaw_weight(a, m, 1.5, 2.5, 3.0)
+    expected = np.mean((lilaw * w * losses)[train])
+    np.testing.assert_allclose(clf.history[:, "train_loss"], expected, rtol=1e-5)
+    expected_mean_weight = np.mean(lilaw[train])
+    np.testing.assert_allclose(clf.history[:, "mean_weight"], expected_mean_weight, rtol=1e-5)
+    # without re-weighting: the plain mean, which differs
+    unweighted = np.mean((w * losses)[train])
+    np.testing.assert_allclose(twin.history[:, "train_loss"], unweighted, rtol=1e-5)
+    assert abs(expected - unweighted) > 0.1 * unweighted
+
+
+def test_sample_weights_of_validation_rows_weigh_the_meta_gradient(iris):
+    """The meta recursion of LILAW.md with each validation loss multiplied by its row's
+    sample weight, on a frozen model whose validation split is one meta batch."""
+    X, y = iris
+    weights = np.random.RandomState(1).uniform(0.0, 3.0, len(y))
+    params = dict(lr=0.0, batch_size=200, max_epochs=4, meta_lr=2.0, random_state=0)
+    clf = LiLAWClassifier(**params).fit(X, y, sample_weight=weights)
+    unweighted = LiLAWClassifier(**params).fit(X, y)
+    valid = clf.label_issues_["in_validation"].to_numpy()
+    assert valid.sum() == 23 and np.array_equal(valid, unweighted.label_issues_["in_validation"])
+    a, m, losses = _frozen_outputs(clf, X)
+    a, m, losses = a[valid], m[valid], (weights * losses)[valid]
+    alpha = beta = delta = 2.0
+    for _ in range(4):  # one training batch per epoch, one meta step after each
+        w_easy = 1 / (1 + np.exp(-(alpha * a - m)))
+        w_hard = 1 / (1 + np.exp(beta * a - m))
+        w_moderate = np.exp(-((delta * a - m) ** 2) / 2)
+        grad = [
+            np.mean(w_easy * (1 - w_easy) * a * losses),
+            np.mean(-w_hard * (1 - w_hard) * a * losses),
+            np.mean(-w_moderate * (delta * a - m) * a * losses),
+        ]
+        alpha, beta, delta = (
+            p - 2.0 * (g + 0.01 * p) for p, g in zip((alpha, beta, delta), grad, strict=True)
+        )
+        alpha, delta = max(alpha, 1.0), max(delta, beta)
+    np.testing.assert_allclose((clf.alpha_, clf.beta_, clf.delta_), (alpha, beta, delta), rtol=1e-5)
+    moved = np.abs(np.subtract((clf.alpha_, clf.beta_, clf.delta_), 2.0))
+    differs = np.abs(
+        np.subtract(
+            (clf.alpha_, clf.beta_, clf.delta_),
+            (unweighted.alpha_, unweighted.beta_, unweighted.delta_),
+        )
+    )
+    assert (differs > 0.01 * moved).any()  # the weights changed the recursion
+
+
 def test_one_meta_step_per_training_batch_cycling_through_the_validation_set(iris):
     X, y = iris
     seen = []

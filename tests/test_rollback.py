@@ -76,7 +76,9 @@ def _assert_same_state(after, before):
         assert p.keys() == q.keys() and all(torch.equal(p[k], q[k]) for k in p)
     assert after["meta"] == before["meta"]
     assert after["criterion"].keys() == before["criterion"].keys()
-    assert all(torch.equal(after["criterion"][k], before["criterion"][k]) for k in before["criterion"])
+    assert all(
+        torch.equal(after["criterion"][k], before["criterion"][k]) for k in before["criterion"]
+    )
     assert after["history"] == before["history"]
     assert after["label_issues"].equals(before["label_issues"])
 
