@@ -1,199 +1,52 @@
 """LiLAWClassifier: LiLAW re-weighting as a scikit-learn classifier built on skorch."""
 
-import inspect
-import math
-import threading
 import types
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import torch
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
-from skorch.utils import noop
 from torch import nn
 
 from ._data import TensorBatches
-from ._label_issues import TrainingDynamics, label_issue_frame, rows_to_keep, weight_components
-from ._loss import LiLAWLoss
-from ._mlp import MLP
-from ._rollback import InterruptWatch, unchanged_on_failure
-from ._streaming import (
-    Rows,
-    StreamedBatches,
-    class_indices,
-    first_inputs,
-    input_shape,
-    read_labels,
-    take_rows,
+from ._fit_data import prepare_fit_data
+from ._label_issues import (
+    TrainingDynamics,
+    difficulty_frame,
+    label_issues_of_fit,
+    refit_data,
 )
-from ._weighting import CATEGORIES, class_probabilities
-
-# pruning keeps at least this many rows of each class (its best flagged ones if need be)
-_MIN_KEPT_PER_CLASS = 5
-# what validate_data accepts; sparse input is densified, as the network needs dense
-# tensors. float64 first: other dtypes convert without overflow, and _dense names what
-# float32 (the network's dtype) cannot hold.
-_INPUT = dict(dtype=(np.float64, np.float32), accept_sparse=("csr", "csc", "coo"))
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-# torch has one global random generator per process, which initialisation, dropout and a
-# module's own sampling draw from: seeded fits (and loads) in threads take turns with it
-TORCH_RANDOM_LOCK = threading.RLock()
-
-
-def _dense(X, name="X"):
-    """Dense ``X``, refused if a value would overflow to infinity in float32."""
-    X = X.toarray() if sp.issparse(X) else X
-    if X.size and max(X.max(), -X.min()) > _FLOAT32_MAX:
-        raise ValueError(
-            f"Input {name} contains values too large for float32, the network's dtype "
-            f"(largest magnitude {max(X.max(), -X.min()):.3g}); scale the features."
-        )
-    return X
-
-
-def _check_labels(y, name):
-    """Refuse missing labels and strings mixed with other types.
-
-    scikit-learn reports them as an unknown label type, a failed sort or an unnamed NaN.
-    """
-    y = np.asarray(y)
-    if y.dtype != object or y.ndim != 1:
-        return
-    missing = pd.isna(y)
-    if missing.any():
-        raise ValueError(
-            f"{name} contains missing labels (None or NaN) at rows "
-            f"{np.flatnonzero(missing)[:5].tolist()}; drop those rows or give them a label."
-        )
-    is_string = np.array([isinstance(label, str) for label in y])
-    if is_string.any() and not is_string.all():
-        types = sorted({type(label).__name__ for label in y})
-        raise ValueError(
-            f"{name} mixes string labels with labels of other types ({', '.join(types)}); "
-            "give all labels one type, e.g. with y.astype(str)."
-        )
-
-
-class _FitData(NamedTuple):
-    """Tensors of one call to fit, already on the device."""
-
-    train: torch.utils.data.TensorDataset  # X, y, sample_weight, row in train
-    valid: torch.utils.data.TensorDataset  # X, y: skorch's per-epoch validation pass
-    meta: torch.utils.data.TensorDataset  # X, y, sample_weight: the meta steps
-    train_rows: np.ndarray  # positions in X of the training rows
-    valid_rows: np.ndarray  # positions in X of the validation rows (empty with X_val)
-
-
-def _strata(y, sensitive_features):
-    """Stratification codes: class x group, where a cell with one sample joins its class.
-
-    ``y`` holds class indices. Such left-over samples of a class form one stratum, or,
-    if they are a single sample, join the class's largest cell.
-    """
-    groups = pd.DataFrame(sensitive_features)
-    if len(groups) != len(y):
-        raise ValueError(f"sensitive_features has {len(groups)} rows but X has {len(y)} samples.")
-    group_codes, _ = pd.factorize(pd.MultiIndex.from_frame(groups), use_na_sentinel=False)
-    _, cells, sizes = np.unique(
-        np.c_[y, group_codes], axis=0, return_inverse=True, return_counts=True
-    )
-    strata = np.where(sizes[cells] >= 2, cells, -1 - y)  # negative: a class's left-overs
-    for label in np.unique(y[strata < 0]):
-        rest = strata == -1 - label
-        in_class = (y == label) & ~rest
-        if rest.sum() == 1 and in_class.any():  # else the class is too small: fit says so
-            strata[rest] = np.bincount(strata[in_class]).argmax()
-    return strata
-
-
-class _Cycle:
-    """Loop over ``iterable`` forever, re-iterating (and so re-shuffling) each pass.
-
-    Remembers the state of ``generator`` (which shuffles the batches) at the start of the
-    pass in progress and how many batches the pass has given, so that a later fit can
-    :meth:`resume` the pass where this one stopped.
-    """
-
-    def __init__(self, iterable, generator):
-        self.iterable = iterable
-        self.generator = generator
-        self.pass_start, self.drawn, self._batches = None, 0, None
-
-    def __next__(self):
-        if self._batches is None:
-            self.pass_start = self.generator.get_state()
-            self.drawn, self._batches = 0, iter(self.iterable)
-        batch = next(self._batches, None)
-        if batch is None:
-            if self.drawn == 0:
-                raise ValueError(
-                    "The validation data give no meta batch (is iterator_train__drop_last "
-                    "dropping a batch larger than the validation split?)."
-                )
-            self._batches = None
-            return next(self)
-        self.drawn += 1
-        return batch
-
-    def resume(self, pass_start, drawn):
-        """Draw again the first ``drawn`` batches of the pass that began at ``pass_start``.
-
-        The generator is left in the state it had before.
-        """
-        end = self.generator.get_state()
-        self.generator.set_state(pass_start)
-        self.pass_start, self.drawn, self._batches = pass_start, 0, iter(self.iterable)
-        while self.drawn < drawn and next(self._batches, None) is not None:
-            self.drawn += 1
-        self.generator.set_state(end)
-
-
-class _TrainingState(nn.Module):
-    """Where a fit left its random streams, for a later fit to continue them exactly.
-
-    Buffers, so that they travel in the criterion's state dict: skorch's ``Checkpoint``
-    and ``LoadInitState``, ``save_params(f_criterion=...)``, pickles and
-    ``save_estimator`` keep them.
-    """
-
-    def __init__(self):
-        super().__init__()
-        size = torch.get_rng_state().numel()
-        self.register_buffer("saved", torch.tensor(False))
-        self.register_buffer("split_seed", torch.tensor(0))
-        # generator states: of the batch shuffling, of torch's (dropout, ...), and of the
-        # batch shuffling when the meta pass in progress began, with its batches drawn
-        self.register_buffer("shuffle", torch.zeros(size, dtype=torch.uint8))
-        self.register_buffer("torch_random", torch.zeros(size, dtype=torch.uint8))
-        self.register_buffer("meta_pass_start", torch.zeros(size, dtype=torch.uint8))
-        self.register_buffer("meta_pass_drawn", torch.tensor(0))
+from ._mlp import MLP
+from ._random_streams import Cycle, seeded_torch
+from ._rollback import InterruptWatch, unchanged_on_failure
+from ._streaming import first_inputs, input_shape
+from ._training import LiLAWTraining
+from ._validation import (
+    INPUT,
+    check_dataset_input,
+    check_labels,
+    check_module_output,
+    dense,
+    encode,
+    hidden_layer_sizes,
+)
+from ._weighting import class_probabilities
 
 
 class _RefitInterrupted(Exception):
     """Ctrl-C arrived during the refit: roll it back to the first training's model."""
 
 
-def _valid_accuracy(net, dataset, y):
-    """Accuracy on the validation split, where ``y`` holds class indices."""
-    return float((net.forward(dataset).argmax(dim=1).numpy() == y).mean())
-
-
-class LiLAWClassifier(NeuralNetClassifier):
+class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
     """Neural network classifier trained with LiLAW sample re-weighting.
 
     LiLAW (Lightweight Learnable Adaptive Weighting) multiplies every sample's loss by
@@ -354,8 +207,6 @@ class LiLAWClassifier(NeuralNetClassifier):
     history_ = None
     initialized_ = False
     virtual_params_ = types.MappingProxyType({})
-    # data-parallel subclasses average the meta-gradient over their processes here
-    _reduce_meta_gradient = None
 
     def __init__(
         self,
@@ -494,6 +345,12 @@ class LiLAWClassifier(NeuralNetClassifier):
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sensitive_features=None):
         """Train the module with LiLAW re-weighting.
 
+        A fit that fails leaves the estimator exactly as it was; meanwhile, a fit that
+        continues (``warm_start``) or trains a module given as an instance holds a copy
+        of the module's parameters and the optimizer's state on the CPU. Ctrl-C ends
+        training and keeps the model trained so far; with ``label_issues_refit`` it
+        skips the refit, or, during the refit, keeps the first training's model.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features) or torch.utils.data.Dataset
@@ -550,16 +407,9 @@ class LiLAWClassifier(NeuralNetClassifier):
         An interrupt during the refit keeps the first training's model.
         """
         issues = self.label_issues_
-        flagged = issues["is_label_issue"].to_numpy()
-        if self.label_issues_refit == "prune":
-            keep = rows_to_keep(issues, _MIN_KEPT_PER_CLASS)
-            X, y, sample_weight, sensitive_features = (
-                None if data is None else take_rows(data, keep)
-                for data in (X, y, sample_weight, sensitive_features)
-            )
-        else:
-            quality = np.where(flagged, issues["label_quality"].to_numpy(), 1.0)
-            sample_weight = quality if sample_weight is None else quality * sample_weight
+        X, y, sample_weight, sensitive_features = refit_data(
+            self.label_issues_refit, issues, X, y, sample_weight, sensitive_features
+        )
         try:
             with unchanged_on_failure(self, continuing=False):
                 self._fit(
@@ -632,7 +482,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         if not reset and self.criterion_.training_state.saved:
             # resuming: the same data split as before, whatever random_state is
             split_seed = int(self.criterion_.training_state.split_seed)
-        fit_data = self._prepare_fit_data(
+        fit_data = prepare_fit_data(
+            self,
             X,
             y,
             sample_weight,
@@ -644,13 +495,14 @@ class LiLAWClassifier(NeuralNetClassifier):
             seed=split_seed,
         )
         self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
+        seed = None if self.random_state is None else int(torch_seed)
         try:
-            with self._seeded_torch(int(torch_seed)):
+            with seeded_torch(seed, self._data_device):
                 if reset:
                     self.initialize()
-                self._check_module_output(first_inputs(fit_data.valid, 2, self._data_device))
+                check_module_output(self, first_inputs(fit_data.valid, 2, self._data_device))
                 self.criterion_.training_state.split_seed.fill_(int(split_seed))
-                self._meta_batches = _Cycle(
+                self._meta_batches = Cycle(
                     self.get_iterator(fit_data.meta, training=True), self._shuffle_generator
                 )
                 self._resume_pending = True
@@ -658,7 +510,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                     len(fit_data.train_rows), len(self.classes_), self._data_device
                 )
                 super().partial_fit(fit_data, None)
-                self.label_issues_ = self._label_issues(fit_data, index)
+                self.label_issues_ = label_issues_of_fit(self, self._dynamics, fit_data, index)
         finally:
             # iterators and generators cannot be pickled; they live only during fit
             transients = ("_meta_batches", "_shuffle_generator", "_dynamics", "_resume_pending")
@@ -666,248 +518,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                 vars(self).pop(transient, None)
         return self
 
-    @contextmanager
-    def _seeded_torch(self, seed):
-        if self.random_state is None:
-            yield
-            return
-        device = torch.device(self._data_device)
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with TORCH_RANDOM_LOCK, torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            yield
-
-    def _check_module_output(self, X):
-        """Fail before training if the module does not output one logit per class."""
-        self._set_training(False)
-        with torch.no_grad():
-            output = self.infer(X)
-        expected = (len(X), len(self.classes_))
-        if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected:
-            shape = (
-                tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
-            )
-            raise ValueError(
-                f"The module must map {len(X)} samples to logits of shape {expected} "
-                f"(n_samples, n_classes), but returned {shape}."
-            )
-
-    def _prepare_fit_data(
-        self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
-    ):
-        """Validate everything, set the data-dependent attributes, build the tensors."""
-        if isinstance(X, torch.utils.data.Dataset):
-            return self._prepare_dataset_fit_data(
-                X,
-                y,
-                sample_weight,
-                X_val,
-                y_val,
-                sensitive_features,
-                reset=reset,
-                classes=classes,
-                seed=seed,
-            )
-        if (X_val is None) != (y_val is None):
-            raise ValueError("X_val and y_val must be given together (or neither).")
-        if X_val is not None and sensitive_features is not None:
-            raise ValueError(
-                "sensitive_features only shape the internal validation split; "
-                "they have no use with X_val and y_val."
-            )
-        _check_labels(y, "y")
-        X, y = validate_data(self, X, y, reset=reset, **_INPUT)
-        X = _dense(X)
-        y, sample_weight = self._encoded_targets(y, sample_weight, reset=reset, classes=classes)
-        if X_val is None:
-            strata = y if sensitive_features is None else _strata(y, sensitive_features)
-            train, val = self._stratified_split(y, strata, seed)
-            X_val, y_val, val_weight = X[val], y[val], sample_weight[val]
-            X, y, sample_weight = X[train], y[train], sample_weight[train]
-        else:
-            train, val = np.arange(len(y)), np.arange(0)
-            X_val = _dense(validate_data(self, X_val, reset=False, **_INPUT), "X_val")
-            y_val = column_or_1d(y_val)
-            _check_labels(y_val, "y_val")
-            y_val = self._encode(y_val, "y_val")
-            if len(X_val) != len(y_val):
-                raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(y_val)}.")
-            val_weight = np.ones(len(y_val), dtype=np.float32)
-        X_t, y_t, w_t = self._tensors(X, y, sample_weight)
-        X_val_t, y_val_t, w_val_t = self._tensors(X_val, y_val, val_weight)
-        TensorDataset = torch.utils.data.TensorDataset
-        rows_t = torch.arange(len(y), device=self._data_device)
-        return _FitData(
-            train=TensorDataset(X_t, y_t, w_t, rows_t),
-            valid=TensorDataset(X_val_t, y_val_t),
-            meta=TensorDataset(X_val_t, y_val_t, w_val_t),
-            train_rows=train,
-            valid_rows=val,
-        )
-
-    def _encoded_targets(self, y, sample_weight, *, reset, classes):
-        """Check ``y`` and ``sample_weight``, set the classes on reset, encode ``y``."""
-        check_classification_targets(y)
-        if reset:
-            labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
-            if len(labels) < 2:
-                raise ValueError(
-                    f"y has {len(labels)} class; {type(self).__name__} needs at least 2 classes."
-                )
-            self._classes = labels
-        y = self._encode(y, "y")
-        sample_weight = _check_sample_weight(
-            sample_weight, y, dtype=np.float32, ensure_non_negative=True
-        )
-        if np.count_nonzero(np.bincount(y, weights=sample_weight)) < 2:
-            raise ValueError(
-                "sample_weight is zero for every sample of all classes but one; "
-                "at least 2 classes need a positive weight."
-            )
-        return y, sample_weight
-
-    def _prepare_dataset_fit_data(
-        self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
-    ):
-        """:meth:`_prepare_fit_data` for a torch Dataset: splits by index, no data copied."""
-        if X_val is not None and not isinstance(X_val, torch.utils.data.Dataset):
-            raise TypeError(
-                "With a torch Dataset as X, X_val must be a Dataset too, got "
-                f"{type(X_val).__name__}."
-            )
-        if X_val is not None and sensitive_features is not None:
-            raise ValueError(
-                "sensitive_features only shape the internal validation split; "
-                "they have no use with X_val and y_val."
-            )
-        y = self._dataset_labels(X, y, "X", "y")
-        self._check_dataset_input(input_shape(X), reset)
-        y, sample_weight = self._encoded_targets(y, sample_weight, reset=reset, classes=classes)
-        if X_val is None:
-            strata = y if sensitive_features is None else _strata(y, sensitive_features)
-            train, val = self._stratified_split(y, strata, seed)
-            X_val, val_rows, y_val, val_weight = X, val, y[val], sample_weight[val]
-        else:
-            train, val = np.arange(len(y)), np.arange(0)
-            y_val = self._encode(self._dataset_labels(X_val, y_val, "X_val", "y_val"), "y_val")
-            self._check_dataset_input(input_shape(X_val), reset=False)
-            val_rows, val_weight = np.arange(len(y_val)), np.ones(len(y_val), dtype=np.float32)
-        return _FitData(
-            train=Rows(X, train, y[train], sample_weight[train], np.arange(len(train))),
-            valid=Rows(X_val, val_rows, y_val),
-            meta=Rows(X_val, val_rows, y_val, val_weight),
-            train_rows=train,
-            valid_rows=val,
-        )
-
-    def _dataset_labels(self, dataset, y, name, y_name):
-        """``y`` checked against a Dataset's length, or read from its ``(x, y)`` items."""
-        if isinstance(dataset, torch.utils.data.IterableDataset) or not hasattr(dataset, "__len__"):
-            raise TypeError(
-                f"{name} must be a map-style torch Dataset (with __len__ and __getitem__): "
-                "the validation split and the shuffling index its rows."
-            )
-        if len(dataset) == 0:
-            raise ValueError(f"{name} is an empty Dataset.")
-        y = read_labels(dataset, self.batch_size) if y is None else column_or_1d(y)
-        if len(y) != len(dataset):
-            raise ValueError(f"{name} has {len(dataset)} samples but {y_name} has {len(y)}.")
-        return y
-
-    def _check_dataset_input(self, shape, reset):
-        """Set (or check) ``n_features_in_`` from the ``shape`` of a Dataset's inputs."""
-        if reset:
-            vars(self).pop("feature_names_in_", None)
-            vars(self).pop("n_features_in_", None)
-            if len(shape) == 1:
-                self.n_features_in_ = shape[0]
-            elif self.module is None:
-                raise ValueError(
-                    "module=None builds an MLP for samples that are vectors, but the "
-                    f"Dataset's inputs have shape {shape}; pass a module."
-                )
-        elif len(shape) == 1 and shape[0] != vars(self).get("n_features_in_", shape[0]):
-            raise ValueError(
-                f"The Dataset's inputs have {shape[0]} features, but {type(self).__name__} "
-                f"is expecting {self.n_features_in_} features as input."
-            )
-
-    def _encode(self, labels, name):
-        """Class indices of ``labels``; a label unseen in fit is an error."""
-        unknown = np.setdiff1d(labels, self.classes_)
-        if len(unknown):
-            raise ValueError(
-                f"{name} contains labels not seen in fit: {unknown[:5].tolist()}; "
-                f"known classes: {self.classes_[:10].tolist()}."
-            )
-        return np.searchsorted(self.classes_, labels)
-
-    def _stratified_split(self, y, strata, seed):
-        """Train and validation indices, stratified by ``strata``, with clear errors."""
-        n_samples = len(y)
-        counts = np.bincount(y, minlength=len(self.classes_))
-        present = counts > 0
-        fix = "Provide more samples, raise validation_fraction, or pass X_val and y_val."
-        if (counts[present] < 2).any():
-            smallest = self.classes_[present][np.argmin(counts[present])]
-            raise ValueError(
-                f"Class {smallest} has only 1 sample, too few for the stratified "
-                "validation split: every class needs at least 2 samples (one for training, "
-                f"one for validation). {fix}"
-            )
-        n_val = math.ceil(self.validation_fraction * n_samples)
-        n_strata = len(np.unique(strata))
-        if n_val < n_strata or n_samples - n_val < n_strata:
-            what = "class" if strata is y else "class x group cell"
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} splits {n_samples} samples "
-                f"into {n_samples - n_val} for training and {n_val} for validation, but the "
-                f"stratified split needs at least {n_strata} (one per {what}) in each. {fix}"
-            )
-        return train_test_split(
-            np.arange(n_samples), test_size=n_val, stratify=strata, random_state=seed
-        )
-
-    def _tensors(self, X, y, sample_weight):
-        # torch.tensor copies, so read-only inputs (memory maps) are fine
-        return (
-            torch.tensor(X, dtype=torch.float32, device=self._data_device),
-            torch.tensor(y, dtype=torch.long, device=self._data_device),
-            torch.tensor(sample_weight, dtype=torch.float32, device=self._data_device),
-        )
-
     # ------------------------------------------------------- skorch extension points
-    @property
-    def _default_callbacks(self):
-        return [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("valid_acc", EpochScoring(_valid_accuracy, name="valid_acc", lower_is_better=False)),
-            ("print_log", PrintLog()),
-        ]
-
-    def get_default_callbacks(self):
-        """Return skorch's default callbacks, plus ``EarlyStopping`` when ``early_stopping``.
-
-        Returns
-        -------
-        list of (str, skorch.callbacks.Callback)
-            Named callbacks; the validation accuracy is recorded as ``valid_acc``.
-        """
-        callbacks = self._default_callbacks
-        if self.early_stopping:
-            stopper = EarlyStopping(
-                monitor="valid_loss",
-                patience=self.n_iter_no_change,
-                threshold=self.tol,
-                threshold_mode="abs",
-                load_best=True,
-                sink=print if self.verbose else noop,
-            )
-            callbacks.append(("early_stopping", stopper))
-        return callbacks
-
     def initialize_module(self):
         """Build the module; with ``module=None``, an MLP sized from the fitted data.
 
@@ -920,33 +531,9 @@ class LiLAWClassifier(NeuralNetClassifier):
             return super().initialize_module()
         if "_classes" not in vars(self):
             raise ValueError("module=None builds an MLP from the data: call fit, not initialize.")
-        sizes = tuple(np.atleast_1d(self.hidden_layer_sizes).tolist())
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
-            )
+        sizes = hidden_layer_sizes(self.hidden_layer_sizes)
         kwargs = self.get_params_for("module")
         self.module_ = MLP(self.n_features_in_, len(self.classes_), sizes, **kwargs)
-        return self
-
-    def initialize_criterion(self):
-        """Wrap the per-sample criterion in a :class:`LiLAWLoss` holding the meta parameters.
-
-        Returns
-        -------
-        self : LiLAWClassifier
-            The estimator, with ``criterion_`` set.
-        """
-        kwargs = self.get_params_for("criterion")
-        takes_reduction = (
-            isinstance(self.criterion, type)
-            and "reduction" in inspect.signature(self.criterion).parameters
-        )
-        if takes_reduction:
-            kwargs.setdefault("reduction", "none")
-        loss = self.initialized_instance(self.criterion, kwargs)
-        self.criterion_ = LiLAWLoss(loss, self.alpha_init, self.beta_init, self.delta_init)
-        self.criterion_.add_module("training_state", _TrainingState())
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
@@ -968,303 +555,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
 
-    def check_data(self, X, y=None):
-        """Do nothing: :meth:`fit` has validated the data before training.
-
-        Parameters
-        ----------
-        X, y
-            Ignored.
-        """
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """Return the training and validation datasets that :meth:`fit` prepared.
-
-        Parameters
-        ----------
-        X : object
-            The data that :meth:`fit` prepared: validated tensors on the device, split
-            into training and validation datasets.
-        y : None
-            Ignored (the labels are in ``X``).
-        **fit_params
-            Ignored.
-
-        Returns
-        -------
-        dataset_train, dataset_valid : torch.utils.data.TensorDataset
-            The training rows (``X``, ``y``, sample weight, row number) and the
-            validation rows (``X``, ``y``).
-        """
-        return X.train, X.valid
-
-    def get_dataset(self, X, y=None):
-        """Return a ``TensorDataset`` of validated ``X`` (and ``y``) on the device.
-
-        Parameters
-        ----------
-        X : array-like or torch.utils.data.Dataset
-            Validated input data; a ``Dataset`` is returned as it is.
-        y : array-like or torch.Tensor, default=None
-            Class indices; zeros stand in when there are none.
-
-        Returns
-        -------
-        torch.utils.data.Dataset
-        """
-        if isinstance(X, (torch.utils.data.TensorDataset, Rows)):
-            return X
-        if isinstance(X, torch.utils.data.Dataset):
-            # x of each item, read batch by batch; a dummy target, as for arrays
-            return Rows(X, range(len(X)), torch.zeros(len(X), dtype=torch.long))
-        X = torch.tensor(X, dtype=torch.float32, device=self._data_device)
-        # like skorch's Dataset, stand in a dummy target when there is none
-        y = torch.zeros(len(X), dtype=torch.long, device=self._data_device) if y is None else y
-        return torch.utils.data.TensorDataset(X, torch.as_tensor(y, device=self._data_device))
-
-    def get_iterator(self, dataset, training=False):
-        """Return an iterator of mini-batches over ``dataset``.
-
-        Training batches are shuffled with the generator seeded in :meth:`fit`.
-
-        Parameters
-        ----------
-        dataset : torch.utils.data.Dataset
-            The data to iterate over.
-        training : bool, default=False
-            Use ``iterator_train`` (and its parameters) instead of ``iterator_valid``.
-
-        Returns
-        -------
-        iterable of tuple of torch.Tensor
-        """
-        streamed = not isinstance(dataset, torch.utils.data.TensorDataset)
-        if not training:
-            if not streamed:
-                return super().get_iterator(dataset, training=False)
-            kwargs = {"batch_size": self.batch_size, **self.get_params_for("iterator_valid")}
-            return StreamedBatches(dataset, self._data_device, **kwargs)
-        kwargs = {"batch_size": self.batch_size, "shuffle": True}
-        kwargs.update(self.get_params_for("iterator_train"))
-        if kwargs["shuffle"]:
-            kwargs.setdefault("generator", vars(self).get("_shuffle_generator"))
-        if streamed:
-            return StreamedBatches(dataset, self._data_device, **kwargs)
-        return self.iterator_train(dataset, **kwargs)
-
-    def _in_warmup(self):
-        return len(self.history) <= self.warmup_epochs
-
-    @property
-    def _data_device(self):
-        """Where fit puts the data and its per-sample statistics."""
-        return self.device
-
-    def _backward(self, loss):
-        loss.backward()
-
-    def train_step_single(self, batch, **fit_params):
-        """Forward, LiLAW-weighted loss (meta parameters fixed) and backward.
-
-        Parameters
-        ----------
-        batch : tuple of torch.Tensor
-            ``X``, class indices, sample weights and row numbers of a training batch.
-        **fit_params
-            Passed to the module's ``forward``.
-
-        Returns
-        -------
-        dict
-            ``'loss'`` (the weighted mean loss) and ``'y_pred'`` (the logits).
-        """
-        self._set_training(True)
-        Xi, yi, sample_weight, rows = batch
-        y_pred = self.infer(Xi, **fit_params)
-        probabilities = class_probabilities(y_pred)
-        self._dynamics.update(rows, probabilities)
-        if self._in_warmup():  # unweighted: the loss weights are the sample weights
-            mean_weight, loss_weights = 1.0, sample_weight
-        else:
-            weights = self.criterion_.weights_of_probabilities(probabilities, yi).total
-            mean_weight, loss_weights = weights.mean().item(), weights * sample_weight
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=loss_weights)
-        if not torch.isfinite(loss):
-            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
-            raise ValueError(
-                f"Non-finite training loss ({loss.item()}) at epoch {epoch}, batch "
-                f"{batch_number}. Lower lr, scale the features, or check the module."
-            )
-        self._backward(loss)
-        self.history.record_batch("lilaw_weight", mean_weight)
-        return {"loss": loss, "y_pred": y_pred}
-
-    def train_step(self, batch, **fit_params):
-        """One optimizer step of the model, then (after warm-up) one meta step.
-
-        Parameters
-        ----------
-        batch : tuple of torch.Tensor
-            A training batch, as in :meth:`train_step_single`.
-        **fit_params
-            Passed to the module's ``forward``.
-
-        Returns
-        -------
-        dict
-            As :meth:`train_step_single` returns it.
-        """
-        step = super().train_step(batch, **fit_params)
-        if not self._in_warmup():
-            self.meta_step(next(self._meta_batches), **fit_params)
-        return step
-
-    def meta_step(self, batch, **fit_params):
-        """Update ``alpha, beta, delta`` on a validation batch, without a graph.
-
-        The module runs in evaluation mode for this forward pass.
-
-        Parameters
-        ----------
-        batch : tuple of torch.Tensor
-            ``X``, class indices and sample weights of a validation batch.
-        **fit_params
-            Passed to the module's ``forward``.
-        """
-        Xv, yv, sample_weight = batch
-        self._set_training(False)
-        with torch.no_grad():
-            y_pred = self.infer(Xv, **fit_params)
-        try:
-            self.criterion_.meta_step(
-                y_pred,
-                yv,
-                sample_weight,
-                lr=self.meta_lr,
-                weight_decay=self.meta_weight_decay,
-                reduce_gradient=self._reduce_meta_gradient,
-            )
-        except ValueError as exc:
-            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
-            raise ValueError(
-                f"Meta step at epoch {epoch}, batch {batch_number}: {exc} Lower meta_lr "
-                f"(now {self.meta_lr}), or check the module's output on the validation data."
-            ) from exc
-
-    def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
-        """Mean per-sample loss, each sample's loss multiplied by ``sample_weight``.
-
-        During training ``sample_weight`` carries the LiLAW weights; the validation
-        loss is the plain mean.
-
-        Parameters
-        ----------
-        y_pred : torch.Tensor of shape (n_samples, n_classes)
-            Logits.
-        y_true : torch.Tensor of shape (n_samples,)
-            Class indices.
-        X : object, default=None
-            Ignored (skorch's signature).
-        training : bool, default=False
-            Ignored (skorch's signature).
-        sample_weight : torch.Tensor of shape (n_samples,), default=None
-            Multiplies each sample's loss.
-
-        Returns
-        -------
-        torch.Tensor
-            A scalar.
-        """
-        losses = self.criterion_.per_sample_loss(y_pred, y_true)
-        if sample_weight is not None:
-            losses = losses * sample_weight
-        return losses.mean()
-
-    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Start an epoch; the first of a resumed fit continues the saved random streams.
-
-        A fit resumes when ``partial_fit`` or ``warm_start=True`` continue a fitted
-        estimator, or when skorch's ``LoadInitState`` has loaded a checkpoint: the batch
-        shuffling, the meta batches and (with ``random_state`` set) torch's random
-        numbers then go on where the saved fit's last epoch left them.
-
-        Parameters
-        ----------
-        net : LiLAWClassifier
-            The estimator (skorch passes it to every callback).
-        dataset_train, dataset_valid : torch.utils.data.Dataset, default=None
-            The epoch's data.
-        **kwargs
-            Passed on to skorch.
-        """
-        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
-        state = self.criterion_.training_state
-        if not vars(self).pop("_resume_pending", False) or not state.saved:
-            return
-        self._shuffle_generator.set_state(state.shuffle.cpu())
-        if state.meta_pass_drawn:
-            self._meta_batches.resume(state.meta_pass_start.cpu(), int(state.meta_pass_drawn))
-        if self.random_state is not None:  # else torch's random state is the caller's
-            torch.set_rng_state(state.torch_random.cpu())
-
-    def _save_training_state(self):
-        state = self.criterion_.training_state
-        state.shuffle.copy_(self._shuffle_generator.get_state())
-        state.torch_random.copy_(torch.get_rng_state())
-        if self._meta_batches.pass_start is not None:
-            state.meta_pass_start.copy_(self._meta_batches.pass_start)
-        state.meta_pass_drawn.fill_(self._meta_batches.drawn)
-        state.saved.fill_(True)
-
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight.
-
-        Parameters
-        ----------
-        net : LiLAWClassifier
-            The estimator (skorch passes it to every callback).
-        dataset_train, dataset_valid : torch.utils.data.Dataset, default=None
-            The epoch's data.
-        **kwargs
-            Passed on to skorch.
-        """
-        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
-        self._save_training_state()
-        alpha, beta, delta = self.criterion_.meta_params.tolist()
-        self.history.record("alpha", alpha)
-        self.history.record("beta", beta)
-        self.history.record("delta", delta)
-        if self.history[-1, "train_batch_count"]:
-            weights = self.history[-1, "batches", :, "lilaw_weight"]
-            sizes = self.history[-1, "batches", :, "train_batch_size"]
-            self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
-
-    def _label_issues(self, fit_data, index):
-        """``label_issues_``: training rows judged by their mean probabilities over the
-        epochs, validation rows by the fitted model's out-of-sample probabilities."""
-        meta_params = self.criterion_.meta_params
-        probabilities = self._dynamics.mean_probabilities()
-        labels = class_indices(fit_data.train)
-        frame = label_issue_frame(probabilities, labels, self.classes_, meta_params)
-        parts = [frame.assign(in_validation=False)]
-        if len(fit_data.valid_rows):
-            probabilities = class_probabilities(self.forward(fit_data.valid)).numpy()
-            labels = class_indices(fit_data.valid)
-            frame = label_issue_frame(probabilities, labels, self.classes_, meta_params)
-            parts.append(frame.assign(in_validation=True))
-        order = np.argsort(np.concatenate([fit_data.train_rows, fit_data.valid_rows]))
-        frame = pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
-        if index is not None:
-            frame.index = index
-        return frame
-
     # ----------------------------------------------------------------- prediction
     def _logits(self, X):
         check_is_fitted(self)
         if isinstance(X, torch.utils.data.Dataset):
-            self._check_dataset_input(input_shape(X), reset=False)
+            check_dataset_input(self, input_shape(X), reset=False)
             return self.forward(X)
-        X = _dense(validate_data(self, X, reset=False, **_INPUT))
+        X = dense(validate_data(self, X, reset=False, **INPUT))
         return self.forward(X)
 
     def predict_proba(self, X):
@@ -1321,23 +618,10 @@ class LiLAWClassifier(NeuralNetClassifier):
         y = column_or_1d(y)
         if len(y) != len(logits):
             raise ValueError(f"X has {len(logits)} samples but y has {len(y)}.")
-        _check_labels(y, "y")
-        target = self._encode(y, "y")
+        check_labels(y, "y")
+        target = encode(y, self.classes_, "y")
         probabilities = class_probabilities(logits.double()).numpy()
-        weights = weight_components(probabilities, target, self.criterion_.meta_params)
-        frame = pd.DataFrame(
-            {
-                "p_label": probabilities[np.arange(len(target)), target],
-                "p_max": probabilities.max(axis=1),
-                "w_easy": weights[0],
-                "w_moderate": weights[1],
-                "w_hard": weights[2],
-                "weight": weights.sum(axis=0),
-                "category": pd.Categorical(
-                    CATEGORIES[weights.argmax(axis=0)], categories=CATEGORIES
-                ),
-            }
-        )
+        frame = difficulty_frame(probabilities, target, self.criterion_.meta_params)
         if isinstance(X, pd.DataFrame):
             frame.index = X.index
         return frame

@@ -1,10 +1,15 @@
-"""Label issues from training dynamics: running per-sample statistics and their verdict."""
+"""Label issues from training dynamics: running per-sample statistics, their verdict, the
+refit on the data that the verdict changes, and per-sample difficulty."""
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ._weighting import CATEGORIES, label_and_max, lilaw_weights
+from ._streaming import class_indices, take_rows
+from ._weighting import CATEGORIES, class_probabilities, label_and_max, lilaw_weights
+
+# pruning keeps at least this many rows of each class (its best flagged ones if need be)
+MIN_KEPT_PER_CLASS = 5
 
 
 class TrainingDynamics:
@@ -132,3 +137,72 @@ def rows_to_keep(issues, min_per_class):
             best = candidates[np.argsort(-quality[candidates], kind="stable")[:missing]]
             keep[best] = True
     return np.flatnonzero(keep)
+
+
+def label_issues_of_fit(estimator, dynamics, fit_data, index):
+    """``label_issues_`` of a fit: training rows judged by their mean probabilities over
+    the epochs, validation rows by the fitted model's out-of-sample probabilities.
+
+    Parameters
+    ----------
+    estimator : LiLAWClassifier
+        The fitted estimator.
+    dynamics : TrainingDynamics
+        The training rows' statistics of the fit.
+    fit_data : FitData
+        The fit's datasets.
+    index : pandas.Index or None
+        The index of ``X`` when it was a DataFrame.
+    """
+    meta_params = estimator.criterion_.meta_params
+    classes = estimator.classes_
+    probabilities = dynamics.mean_probabilities()
+    frame = label_issue_frame(probabilities, class_indices(fit_data.train), classes, meta_params)
+    parts = [frame.assign(in_validation=False)]
+    if len(fit_data.valid_rows):
+        probabilities = class_probabilities(estimator.forward(fit_data.valid)).numpy()
+        labels = class_indices(fit_data.valid)
+        frame = label_issue_frame(probabilities, labels, classes, meta_params)
+        parts.append(frame.assign(in_validation=True))
+    order = np.argsort(np.concatenate([fit_data.train_rows, fit_data.valid_rows]))
+    frame = pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
+    if index is not None:
+        frame.index = index
+    return frame
+
+
+def refit_data(mode, issues, X, y, sample_weight, sensitive_features):
+    """The data of the refit: without the flagged rows (``'prune'``, keeping at least
+    ``MIN_KEPT_PER_CLASS`` of each class), or with each flagged row's weight multiplied by
+    its ``label_quality`` (``'downweight'``).
+
+    Returns
+    -------
+    X, y, sample_weight, sensitive_features
+    """
+    if mode == "prune":
+        keep = rows_to_keep(issues, MIN_KEPT_PER_CLASS)
+        return tuple(
+            None if data is None else take_rows(data, keep)
+            for data in (X, y, sample_weight, sensitive_features)
+        )
+    flagged = issues["is_label_issue"].to_numpy()
+    quality = np.where(flagged, issues["label_quality"].to_numpy(), 1.0)
+    sample_weight = quality if sample_weight is None else quality * sample_weight
+    return X, y, sample_weight, sensitive_features
+
+
+def difficulty_frame(probabilities, target, meta_params):
+    """The table of :meth:`LiLAWClassifier.difficulty` from class probabilities."""
+    weights = weight_components(probabilities, target, meta_params)
+    return pd.DataFrame(
+        {
+            "p_label": probabilities[np.arange(len(target)), target],
+            "p_max": probabilities.max(axis=1),
+            "w_easy": weights[0],
+            "w_moderate": weights[1],
+            "w_hard": weights[2],
+            "weight": weights.sum(axis=0),
+            "category": pd.Categorical(CATEGORIES[weights.argmax(axis=0)], categories=CATEGORIES),
+        }
+    )

@@ -24,9 +24,10 @@ from skorch.history import History
 from skorch.utils import get_map_location
 from torch import nn
 
-from ._classifier import TORCH_RANDOM_LOCK, LiLAWClassifier
+from ._classifier import LiLAWClassifier
 from ._data import TensorBatches
 from ._loss import FocalLoss, GeneralizedCrossEntropy
+from ._random_streams import TORCH_RANDOM_LOCK
 from ._weighting import CATEGORIES
 
 FORMAT = "sklilaw.LiLAWClassifier"

@@ -44,23 +44,35 @@ def _public_objects():
             yield module_name, name, obj
 
 
+def _members_sklilaw_defines(cls):
+    """Public methods and properties of ``cls`` whose definition, the first in its MRO,
+    is in one of sklilaw's classes (the class itself or a base such as the training mixin)."""
+    members = {}
+    for base in reversed(inspect.getmro(cls)):
+        for member, value in vars(base).items():
+            members[member] = (base, value)
+    return [
+        member
+        for member, (base, value) in members.items()
+        if not member.startswith("_")
+        and base.__module__.startswith("sklilaw")
+        and (inspect.isfunction(value) or isinstance(value, property))
+    ]
+
+
 def _documented_objects():
     """Public import paths of the functions and classes, and of the classes' own methods.
 
-    Members a class inherits (from skorch, torch or tuple) are documented, and checked,
-    where they are defined; the ones sklilaw overrides are in the class's ``vars``.
+    Members a class inherits from skorch, torch or tuple are documented, and checked,
+    where they are defined; those sklilaw defines, in the class or in one of its own
+    bases (the training mixin), are checked here.
     """
     paths = set()
     for module_name, name, obj in _public_objects():
         path = f"{module_name}.{name}"
         paths.add(path)
         if inspect.isclass(obj):
-            paths.update(
-                f"{path}.{member}"
-                for member, value in vars(obj).items()
-                if not member.startswith("_")
-                and (inspect.isfunction(value) or isinstance(value, property))
-            )
+            paths.update(f"{path}.{member}" for member in _members_sklilaw_defines(obj))
     return sorted(paths)
 
 
@@ -69,6 +81,7 @@ OBJECTS = _documented_objects()
 
 def test_the_public_api_is_collected():
     assert "sklilaw.LiLAWClassifier.fit" in OBJECTS
+    assert "sklilaw.LiLAWClassifier.train_step_single" in OBJECTS  # from the training mixin
     assert "sklilaw.fairness.FairnessReport.plot" in OBJECTS
     assert "sklilaw.noise.symmetric_label_noise" in OBJECTS
     assert len(OBJECTS) > 50
