@@ -21,11 +21,11 @@ from fairlearn.metrics import (
     true_positive_rate,
 )
 from matplotlib.container import BarContainer
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -448,13 +448,20 @@ def test_scorer_options_are_checked(kwargs, message):
         make_fairness_scorer(**kwargs)
 
 
-def test_grid_search_with_a_fairness_scorer_in_parallel(data):
-    # the sensitive column stays in X for the scorer; the ColumnTransformer drops it,
-    # and each fold's LiLAW meta split is stratified by label x sex
-    X, y = data
-    X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
+def _demographic_parity_by_hand(y_pred, groups):
+    """Largest minus smallest share of 'yes' predictions among the groups, in numpy."""
+    selected, groups = np.asarray(y_pred) == "yes", np.asarray(groups)
+    rates = [selected[groups == group].mean() for group in np.unique(groups)]
+    return max(rates) - min(rates)
+
+
+def _fair_search(X_train, y_train, n_jobs):
+    """A grid search of LiLAW scored by balanced accuracy minus the DP difference by sex."""
+    # the sensitive column stays in X for the scorer; the ColumnTransformer drops it, but
+    # the model sees 'proxy', which follows sex, so the penalty matters; each fold's LiLAW
+    # meta split is stratified by label x sex
     features = ColumnTransformer(
-        [("x", StandardScaler(), ["x0", "x1"]), ("race", OneHotEncoder(), ["race"])]
+        [("x", StandardScaler(), ["x0", "x1", "proxy"]), ("race", OneHotEncoder(), ["race"])]
     )
     pipe = make_pipeline(features, LiLAWClassifier(max_epochs=3, batch_size=64, random_state=0))
     scoring = {
@@ -466,15 +473,53 @@ def test_grid_search_with_a_fairness_scorer_in_parallel(data):
         {"lilawclassifier__meta_lr": [0.01, 0.1]},
         scoring=scoring,
         refit="fair",
-        cv=2,
-        n_jobs=2,
+        cv=StratifiedKFold(n_splits=2, shuffle=True, random_state=0),
+        n_jobs=n_jobs,
     )
-    search.fit(X_train, y_train, lilawclassifier__sensitive_features=X_train["sex"])
+    return search.fit(X_train, y_train, lilawclassifier__sensitive_features=X_train["sex"])
+
+
+def test_grid_search_with_a_fairness_scorer_in_parallel(data):
+    X, y = data
+    proxy = (X["sex"] == "M") + np.random.default_rng(2).normal(scale=0.5, size=N)
+    X = X.assign(proxy=proxy)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
+    search = _fair_search(X_train, y_train, n_jobs=2)
+    serial = _fair_search(X_train, y_train, n_jobs=1)
+    for key, expected in serial.cv_results_.items():
+        if not key.endswith("_time"):
+            assert list(search.cv_results_[key]) == list(expected), key
     results = pd.DataFrame(search.cv_results_)
     assert results["mean_test_fair"].notna().all()
     assert (results["mean_test_fair"] <= results["mean_test_balanced_accuracy"]).all()
     assert search.best_index_ == results["mean_test_fair"].idxmax()
-    assert search.score(X_test, y_test) == make_fairness_scorer("sex")(search, X_test, y_test)
+
+    # the first candidate's first fold, refitted here on the splitter's rows and scored
+    # without the package: balanced accuracy minus the spread of the selection rates
+    train, test = next(search.cv.split(X_train, y_train))
+    fold_model = clone(search.estimator).set_params(**search.cv_results_["params"][0])
+    fold_model.fit(
+        X_train.iloc[train],
+        y_train[train],
+        lilawclassifier__sensitive_features=X_train["sex"].iloc[train],
+    )
+    y_fold, pred_fold = y_train[test], fold_model.predict(X_train.iloc[test])
+    sex_fold = X_train["sex"].iloc[test]
+    penalty = _demographic_parity_by_hand(pred_fold, sex_fold)
+    by_hand = balanced_accuracy_score(y_fold, pred_fold) - penalty
+    assert search.cv_results_["split0_test_fair"][0] == pytest.approx(by_hand, abs=1e-12)
+    # plain accuracy, or no penalty, would give this fold another score
+    assert penalty > 0.1
+    assert (
+        abs(accuracy_score(y_fold, pred_fold) - balanced_accuracy_score(y_fold, pred_fold)) > 0.05
+    )
+
+    # the refitted best model on the held-out rows, scored the same way by hand
+    pred_test = search.best_estimator_.predict(X_test)
+    by_hand = balanced_accuracy_score(y_test, pred_test) - _demographic_parity_by_hand(
+        pred_test, X_test["sex"]
+    )
+    assert search.score(X_test, y_test) == pytest.approx(by_hand, abs=1e-12)
 
 
 # ------------------------------------------------------------------ on Adult
