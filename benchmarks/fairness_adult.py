@@ -40,11 +40,6 @@ The data is read from ``$SKLILAW_DATA/adult`` (or ``--data-home``), else downloa
 """
 
 import argparse
-import os
-import platform
-import shlex
-import sys
-import time
 
 import fairlearn
 import numpy as np
@@ -52,6 +47,15 @@ import pandas as pd
 import sklearn
 import skorch
 import torch
+from _bench.common import (
+    Clock,
+    add_threads_argument,
+    command_line,
+    cpu,
+    pin_threads,
+    publish,
+    versions,
+)
 
 from sklilaw._audit import METHODS, run_audit, summarize_audit
 from sklilaw.fairness import ACROSS_GROUPS, OVERALL
@@ -108,22 +112,17 @@ def by_group_table(results, attribute):
 
 def header(args, results):
     """Versions, machine, settings and the command line."""
-    command = shlex.join(["python", *sys.argv])
     counts = results[(results["metric"] == "count") & (results["group"] == OVERALL)]
     n_test = int(counts["value"].iloc[0])
     return "\n".join(
         [
             "# Group fairness on UCI Adult: plain skorch vs LiLAW",
             "",
-            f"torch {torch.__version__}, skorch {skorch.__version__}, "
-            f"scikit-learn {sklearn.__version__}, fairlearn {fairlearn.__version__}, "
-            f"numpy {np.__version__}, pandas {pd.__version__}, "
-            f"Python {platform.python_version()}; CPU, {os.cpu_count()} logical cores, "
-            f"torch threads {torch.get_num_threads()}; epochs {args.epochs}, "
-            f"seeds 0-{args.seeds - 1}; sensitive columns {', '.join(args.sensitive)} "
-            "(dropped from the features).",
+            f"{versions(torch, skorch, sklearn, fairlearn, np, pd)}; {cpu()}; epochs "
+            f"{args.epochs}, seeds 0-{args.seeds - 1}; sensitive columns "
+            f"{', '.join(args.sensitive)} (dropped from the features).",
             "",
-            f"Command: `{command}`",
+            f"Command: `{command_line()}`",
             "",
             "Trained on adult.data (85% for training, 15% validation split), audited on "
             f"adult.test ({n_test} rows); positive label '>50K'. Medians over seeds.",
@@ -140,7 +139,7 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=20, help="epochs per fit")
     parser.add_argument("--sensitive", nargs="+", default=["sex", "race"])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads value")
+    add_threads_argument(parser, default=1)
     parser.add_argument("--data-home", default=None, help="default: $SKLILAW_DATA")
     parser.add_argument(
         "--n-samples", type=int, default=None, help="subsample of Adult's rows (smoke tests)"
@@ -151,8 +150,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    wall_start = time.perf_counter()
+    pin_threads(args.threads)
+    clock = Clock()
     results = run_audit(
         methods=args.methods,
         seeds=range(args.seeds),
@@ -171,13 +170,8 @@ def main(argv=None):
             f"All metrics by {attribute} (medians):",
             by_group_table(results, attribute),
         ]
-    wall = time.perf_counter() - wall_start
-    sections.append(f"Total wall time of the benchmark: {wall:.0f} s.")
-    report = "\n\n".join(sections) + "\n"
-    print(report)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(report)
+    sections.append(clock.summary())
+    publish("\n\n".join(sections) + "\n", args.output)
 
 
 if __name__ == "__main__":

@@ -37,8 +37,6 @@ Usage::
 import argparse
 import json
 import os
-import platform
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -46,6 +44,8 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
+from _bench.common import command_line, markdown, publish, timed, versions
 
 N_CLASSES = 4
 SEED = 0
@@ -158,9 +158,7 @@ def measure(method, directory, n_rows, batch_size, hidden):
     fit(2_000)  # warm-up: torch's and skorch's first-call costs stay out of the timing
     sampler = PeakSampler()
     sampler.start()
-    start = time.perf_counter()
-    fit(n_rows)
-    seconds = time.perf_counter() - start
+    seconds = timed(fit, n_rows)
     peak_anonymous = sampler.stop()
     return {
         "method": method,
@@ -193,19 +191,19 @@ def run(method, directory, n_rows, args):
 
 
 def table(results, reference):
-    lines = [
-        "| rows | method | fit s | training rows/s | time / plain skorch | "
-        "peak anonymous MiB | peak RSS MiB |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+    rows = [
+        {
+            "rows": f"{r['rows']:,}",
+            "method": r["method"],
+            "fit s": f"{r['seconds']:.1f}",
+            "training rows/s": f"{r['train_rows_per_s']:,.0f}",
+            "time / plain skorch": f"{r['seconds'] / reference.get(r['rows'], float('nan')):.2f}x",
+            "peak anonymous MiB": f"{r['peak_anonymous_mib']:,.0f}",
+            "peak RSS MiB": f"{r['peak_rss_mib']:,.0f}",
+        }
+        for r in results
     ]
-    for r in results:
-        ratio = r["seconds"] / reference[r["rows"]] if r["rows"] in reference else float("nan")
-        lines.append(
-            f"| {r['rows']:,} | {r['method']} | {r['seconds']:.1f} | "
-            f"{r['train_rows_per_s']:,.0f} | {ratio:.2f}x | {r['peak_anonymous_mib']:,.0f} | "
-            f"{r['peak_rss_mib']:,.0f} |"
-        )
-    return "\n".join(lines)
+    return markdown(pd.DataFrame(rows).set_index("rows"), align="rlrrrrr")
 
 
 def scaling(results, method):
@@ -242,9 +240,8 @@ def main(argv=None):
     methods = ["reading only", "plain skorch", "LiLAW", "LiLAW, arrays"]
     results = []
     with tempfile.TemporaryDirectory(prefix="sklilaw-large-") as directory:
-        start = time.perf_counter()
-        write_data(directory, n_max, args.features)
-        print(f"wrote {n_max:,} rows in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        seconds = timed(write_data, directory, n_max, args.features)
+        print(f"wrote {n_max:,} rows in {seconds:.0f} s", file=sys.stderr)
         for n_rows in sorted(set(args.sizes)) + ([args.large] if args.large else []):
             for method in methods:
                 if method == "LiLAW, arrays" and n_rows > args.max_in_memory:
@@ -254,25 +251,22 @@ def main(argv=None):
     data_mib = n_max * args.features * 4 / 2**20
     report = "\n".join(
         [
-            f"torch {torch.__version__}, skorch {skorch.__version__}, numpy {np.__version__}, "
-            f"Python {platform.python_version()}; {os.cpu_count()} logical cores, one torch "
+            f"{versions(torch, skorch, np)}; {os.cpu_count()} logical cores, one torch "
             f"thread per fit; MLP {args.features}-{args.hidden}-{N_CLASSES}, one epoch, "
             f"batch size {args.batch_size}; X of {n_max:,} rows is {data_mib:,.0f} MiB "
             "of float32 on disk.",
             "",
-            f"Command: `{shlex.join(['python', 'benchmarks/large_data.py', *sys.argv[1:]])}`",
+            f"Command: `{command_line()}`",
             "",
             table(results, reference),
             "",
             "Fit time per row, relative to the largest size (1.00 = linear growth):",
             "",
             *(f"- {method}: {scaling(results, method)}" for method in methods),
+            "",
         ]
     )
-    print(report)
-    if args.output:
-        with open(args.output, "w") as file:
-            file.write(report + "\n")
+    publish(report, args.output)
 
 
 if __name__ == "__main__":

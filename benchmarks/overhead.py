@@ -47,17 +47,27 @@ Usage::
 
 import argparse
 import gc
-import os
-import platform
-import shlex
 import statistics
 import sys
-import time
 
 import numpy as np
+import pandas as pd
 import sklearn
 import skorch
 import torch
+from _bench.common import (
+    Clock,
+    add_threads_argument,
+    command_line,
+    cpu,
+    markdown,
+    pin_threads,
+    publish,
+    rotated,
+    timed,
+    versions,
+)
+from _bench.models import SeededSkorch, seeded_module
 from sklearn.datasets import load_digits, make_classification
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -71,7 +81,6 @@ from sklilaw import (
     meta_gradient,
     meta_update,
 )
-from sklilaw.baselines import plain_skorch
 
 BATCH_SIZE = 128
 LR = 1e-3
@@ -121,14 +130,14 @@ class AuthorsMetaStepLiLAW(LiLAWClassifier):
 
 def new_module(n_features, n_classes, seed):
     """A freshly initialised ``sklilaw.MLP``; the same seed gives every method the same weights."""
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return MLP(n_features, n_classes, hidden_layer_sizes=HIDDEN_LAYER_SIZES)
+    return seeded_module(seed, MLP, n_features, n_classes, hidden_layer_sizes=HIDDEN_LAYER_SIZES)
 
 
-def make_plain_skorch(module, epochs, valid_dataset):
-    """Plain skorch: skorch's default data path, unweighted cross-entropy."""
-    return plain_skorch(module, max_epochs=epochs, train_split=predefined_split(valid_dataset))
+def make_plain_skorch(module, epochs, seed, valid_dataset):
+    """Plain skorch: skorch's default data path, unweighted cross-entropy, seeded batches."""
+    return SeededSkorch(
+        module, seed, max_epochs=epochs, train_split=predefined_split(valid_dataset)
+    )
 
 
 def make_lilaw(module, epochs, seed, cls=LiLAWClassifier, **params):
@@ -155,7 +164,7 @@ def make_lilaw(module, epochs, seed, cls=LiLAWClassifier, **params):
 
 PLAIN = "plain skorch"
 METHODS = {
-    PLAIN: None,  # built by make_plain_skorch
+    PLAIN: None,  # built by make_plain_skorch, fitted without X_val
     "LiLAW, no meta step": lambda module, ep, seed: make_lilaw(module, ep, seed, warmup_epochs=ep),
     "LiLAW": lambda module, ep, seed: make_lilaw(module, ep, seed),
     "LiLAW, authors' meta step": lambda module, ep, seed: make_lilaw(
@@ -226,17 +235,11 @@ def fit_once(method, split, epochs, seed):
     gc.collect()
     if method == PLAIN:
         valid = skorch.dataset.Dataset(split.X_val, split.y_val)
-        net = make_plain_skorch(module, epochs, valid)
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)  # shuffling of batches
-            start = time.perf_counter()
-            net.fit(split.X_fit, split.y_fit)
-            seconds = time.perf_counter() - start
+        net = make_plain_skorch(module, epochs, seed, valid)
+        seconds = timed(net.fit, split.X_fit, split.y_fit)
     else:
         net = METHODS[method](module, epochs, seed)
-        start = time.perf_counter()
-        net.fit(split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
-        seconds = time.perf_counter() - start
+        seconds = timed(net.fit, split.X_fit, split.y_fit, X_val=split.X_val, y_val=split.y_val)
     accuracy = float((net.predict(split.X_test) == split.y_test).mean())
     return seconds, accuracy
 
@@ -276,9 +279,7 @@ def run_benchmark(split, epochs, repeats, seed):
     times = {m: [] for m in methods}
     accuracies = {m: [] for m in methods}
     for repeat in range(repeats):
-        shift = repeat % len(methods)
-        order = methods[shift:] + methods[:shift]
-        for method in order:
+        for method in rotated(methods, repeat):
             seconds, accuracy = fit_once(method, split, epochs, seed + repeat)
             times[method].append(seconds)
             accuracies[method].append(accuracy)
@@ -294,40 +295,34 @@ def run_benchmark(split, epochs, repeats, seed):
 # ---------------------------------------------------------------------------- report
 def markdown_table(times, accuracies):
     base = statistics.median(times[PLAIN])
-    lines = [
-        "| method | median fit s | ratio to plain skorch | min / max fit s "
-        "| median test accuracy |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for method in times:
-        median = statistics.median(times[method])
-        lines.append(
-            f"| {method} | {median:.3f} | {median / base:.2f}x | "
-            f"{min(times[method]):.3f} / {max(times[method]):.3f} | "
-            f"{statistics.median(accuracies[method]):.4f} |"
-        )
+    rows = {
+        method: {
+            "median fit s": f"{statistics.median(seconds):.3f}",
+            "ratio to plain skorch": f"{statistics.median(seconds) / base:.2f}x",
+            "min / max fit s": f"{min(seconds):.3f} / {max(seconds):.3f}",
+            "median test accuracy": f"{statistics.median(accuracies[method]):.4f}",
+        }
+        for method, seconds in times.items()
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
     ratio = statistics.median(times["LiLAW"]) / base
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
-    lines.append("")
-    lines.append(f"Target LiLAW / plain skorch <= {TARGET_RATIO:.2f}x: {ratio:.2f}x, {verdict}.")
-    return "\n".join(lines)
+    return (
+        f"{markdown(table)}\n\n"
+        f"Target LiLAW / plain skorch <= {TARGET_RATIO:.2f}x: {ratio:.2f}x, {verdict}."
+    )
 
 
 def header(args):
-    command = shlex.join(["python", *sys.argv])
-    threads = torch.get_num_threads()
     thread_note = "set by --threads" if args.threads else "torch's default"
     return "\n".join(
         [
             "# LiLAW fit-time overhead versus plain skorch",
             "",
-            f"torch {torch.__version__}, skorch {skorch.__version__}, "
-            f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-            f"Python {platform.python_version()}; CPU, {os.cpu_count()} logical cores, "
-            f"torch threads {threads} ({thread_note}); epochs {args.epochs}, "
-            f"batch size {BATCH_SIZE}, repeats {args.repeats}, seed {args.seed}.",
+            f"{versions(torch, skorch, sklearn, np)}; {cpu()} ({thread_note}); epochs "
+            f"{args.epochs}, batch size {BATCH_SIZE}, repeats {args.repeats}, seed {args.seed}.",
             "",
-            f"Command: `{command}`",
+            f"Command: `{command_line()}`",
             "",
             "Median of the repeats; methods interleaved and rotated per repeat. Test "
             "accuracy only shows the models are sound; it is not what is measured here.",
@@ -342,13 +337,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--repeats", type=int, default=5, help="fits per method and data set")
     parser.add_argument("--epochs", type=int, default=20, help="epochs per fit")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch.set_num_threads value (default: leave torch's default); "
-        "use 1 on a shared machine with few cores",
-    )
+    add_threads_argument(parser, default=None)
     parser.add_argument("--synthetic-samples", type=int, default=20000)
     parser.add_argument("--synthetic-features", type=int, default=200)
     parser.add_argument("--synthetic-classes", type=int, default=10)
@@ -359,10 +348,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    wall_start = time.perf_counter()
-    load_start = os.getloadavg()[0]
+    pin_threads(args.threads)
+    clock = Clock()
     splits = [
         digits_split(),
         synthetic_split(args.synthetic_samples, args.synthetic_features, args.synthetic_classes),
@@ -379,18 +366,8 @@ def main(argv=None):
         warm_up(split, args.epochs, args.seed)
         times, accuracies = run_benchmark(split, args.epochs, args.repeats, args.seed)
         sections.append(f"## {split.describe()}\n\n{markdown_table(times, accuracies)}")
-    wall = time.perf_counter() - wall_start
-    sections.append(
-        f"Total wall time of the benchmark: {wall:.0f} s. Load average (1 min) of the "
-        f"machine at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f} "
-        f"({os.cpu_count()} cores); this run adds about {torch.get_num_threads()} to it, "
-        "anything beyond that was other processes competing for the cores."
-    )
-    report = "\n\n".join(sections) + "\n"
-    print(report)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(report)
+    sections.append(clock.summary())
+    publish("\n\n".join(sections) + "\n", args.output)
 
 
 if __name__ == "__main__":

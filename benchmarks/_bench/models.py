@@ -1,0 +1,111 @@
+"""The networks of the benchmarks, and how they are built and fitted from a seed."""
+
+import math
+
+import torch
+from torch import nn
+
+from sklilaw.baselines import plain_skorch
+
+
+class SmallCNN(nn.Module):
+    """A small CNN for square single-channel images given as flat rows of pixels.
+
+    ``x.view(-1, 1, side, side)``, two 3x3 convolutions (``channels``) with ReLU, a 2x2
+    max-pool, a hidden layer of ``hidden`` units, one logit per class.
+    """
+
+    def __init__(self, n_features=64, n_classes=10, channels=(16, 32), hidden=64):
+        super().__init__()
+        side = math.isqrt(n_features)
+        if side * side != n_features:
+            raise ValueError(f"n_features={n_features} is not a square image.")
+        self.side = side
+        c1, c2 = channels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(c2 * (side // 2) ** 2, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, n_classes),
+        )
+
+    def forward(self, x):
+        return self.head(self.features(x.view(-1, 1, self.side, self.side)))
+
+
+class ECGNet(nn.Module):
+    """A small 1-D CNN for heartbeats, with train-time jitter and scaling augmentations.
+
+    In training mode each series is multiplied by ``1 + scaling * N(0, 1)`` (one factor
+    per series) and gets ``jitter * N(0, 1)`` added to every value, the simple
+    augmentations of the LiLAW paper's ECG experiments. In eval mode, which is what
+    ``LiLAWClassifier``'s meta step and prediction use, the input is left as it is.
+    Then two convolutions (7 and 5 wide, ``channels``) with ReLU and max-pooling, a global
+    average pool and one logit per class.
+    """
+
+    def __init__(self, n_features=140, n_classes=4, channels=(16, 32), jitter=0.03, scaling=0.1):
+        super().__init__()
+        self.jitter, self.scaling = jitter, scaling
+        c1, c2 = channels
+        self.layers = nn.Sequential(
+            nn.Conv1d(1, c1, 7, padding=3),
+            nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Conv1d(c1, c2, 5, padding=2),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool1d(1),
+            nn.Flatten(),
+            nn.Linear(c2, n_classes),
+        )
+
+    def forward(self, x):
+        x = x.view(len(x), 1, -1)
+        if self.training:
+            x = x * (1 + self.scaling * torch.randn(len(x), 1, 1, device=x.device))
+            x = x + self.jitter * torch.randn_like(x)
+        return self.layers(x)
+
+
+def softmax(logits):
+    """skorch ``predict_nonlinearity`` for losses other than cross-entropy."""
+    return torch.softmax(logits, dim=-1)
+
+
+def seeded_module(seed, cls, *args, **kwargs):
+    """``cls(*args, **kwargs)``, a fresh network whose initial weights are drawn from ``seed``."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return cls(*args, **kwargs)
+
+
+class SeededSkorch:
+    """``sklilaw.baselines.plain_skorch(module, **params)``, fitted after ``manual_seed(seed)``.
+
+    The seed draws the batch shuffling of ``fit`` (a torch random state of its own, so
+    the global one is left as it was). Only ``fit``, ``predict`` and ``predict_proba`` are
+    used by the benchmarks; the skorch net is ``net``.
+    """
+
+    def __init__(self, module, seed, **params):
+        self.seed = seed
+        self.net = plain_skorch(module, **params)
+
+    def fit(self, X, y):
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            self.net.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.net.predict(X)
+
+    def predict_proba(self, X):
+        return self.net.predict_proba(X)
