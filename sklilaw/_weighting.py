@@ -16,7 +16,6 @@ The meta parameters are held in one tensor of shape ``(3,)`` in the order
 ``(alpha, beta, delta)``.
 """
 
-import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -93,28 +92,19 @@ def label_and_max(probabilities, target):
     return p_label, probabilities.amax(dim=1)
 
 
-def _upcast(value):
-    half = isinstance(value, torch.Tensor) and value.dtype in (torch.float16, torch.bfloat16)
-    return value.float() if half else value
+def _float32(*tensors):
+    """The tensors, those in half precision upcast to float32.
 
-
-def _in_float32(function):
-    """Run ``function`` with autocast off and its half-precision tensors upcast to float32.
-
-    Under ``torch.autocast`` on CUDA, ``torch.mv`` would run in float16; LiLAW's
-    statistics are a few values per sample, cheap to keep in float32 whatever the
+    LiLAW's statistics are a few values per sample, cheap to keep in float32 whatever the
     precision of the network's forward pass.
     """
+    return [t.float() if t.dtype in (torch.float16, torch.bfloat16) else t for t in tensors]
 
-    @functools.wraps(function)
-    def in_float32(*args, **kwargs):
-        args = [_upcast(value) for value in args]
-        kwargs = {name: _upcast(value) for name, value in kwargs.items()}
-        device = next(v for v in [*args, *kwargs.values()] if isinstance(v, torch.Tensor)).device
-        with torch.autocast(device.type, enabled=False):
-            return function(*args, **kwargs)
 
-    return in_float32
+def _autocast_off(tensor):
+    """Autocast disabled on ``tensor``'s device: under it on CUDA, ``torch.mv`` would run
+    in float16."""
+    return torch.autocast(tensor.device.type, enabled=False)
 
 
 def _margins(p_label, p_max, meta_params):
@@ -122,7 +112,6 @@ def _margins(p_label, p_max, meta_params):
     return torch.addcmul(-p_max, meta_params.view(3, 1), p_label)
 
 
-@_in_float32
 def lilaw_weights(p_label, p_max, meta_params):
     """Return the three weight components of every sample.
 
@@ -141,7 +130,9 @@ def lilaw_weights(p_label, p_max, meta_params):
     Weights
         ``easy`` (``W_alpha``), ``moderate`` (``W_delta``) and ``hard`` (``W_beta``).
     """
-    return _weights_of_margins(_margins(p_label, p_max, meta_params))
+    p_label, p_max, meta_params = _float32(p_label, p_max, meta_params)
+    with _autocast_off(p_label):
+        return _weights_of_margins(_margins(p_label, p_max, meta_params))
 
 
 def _weights_of_margins(margins):
@@ -152,7 +143,6 @@ def _weights_of_margins(margins):
     )
 
 
-@_in_float32
 def meta_gradient(p_label, p_max, losses, meta_params):
     """Closed-form gradient of ``mean(w_i * l_i)`` with respect to ``(alpha, beta, delta)``.
 
@@ -175,19 +165,21 @@ def meta_gradient(p_label, p_max, losses, meta_params):
     torch.Tensor of shape (3,)
         ``(dL/dalpha, dL/dbeta, dL/ddelta)``.
     """
-    margins = _margins(p_label, p_max, meta_params)
-    weights = _weights_of_margins(margins)
-    d_weights = torch.stack(
-        [
-            weights.easy * (1 - weights.easy),
-            -weights.hard * (1 - weights.hard),
-            -weights.moderate * margins[DELTA],
-        ]
-    )
-    # mean_i(dW/dp(i) * a_i * l_i) for the three parameters at once; a sample with
-    # a_i == 0 adds exactly nothing, even with a loss of inf (0 * inf would be NaN)
-    scaled_losses = torch.where(p_label > 0, p_label * losses.detach(), 0.0)
-    return torch.mv(d_weights, scaled_losses) / len(losses)
+    p_label, p_max, losses, meta_params = _float32(p_label, p_max, losses, meta_params)
+    with _autocast_off(p_label):
+        margins = _margins(p_label, p_max, meta_params)
+        weights = _weights_of_margins(margins)
+        d_weights = torch.stack(
+            [
+                weights.easy * (1 - weights.easy),
+                -weights.hard * (1 - weights.hard),
+                -weights.moderate * margins[DELTA],
+            ]
+        )
+        # mean_i(dW/dp(i) * a_i * l_i) for the three parameters at once; a sample with
+        # a_i == 0 adds exactly nothing, even with a loss of inf (0 * inf would be NaN)
+        scaled_losses = torch.where(p_label > 0, p_label * losses.detach(), 0.0)
+        return torch.mv(d_weights, scaled_losses) / len(losses)
 
 
 def meta_update(meta_params, grad, lr, weight_decay):
