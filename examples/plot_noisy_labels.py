@@ -91,10 +91,12 @@ print(issues.round(3).to_markdown())
 # With the learned parameters, a sample gets a larger weight when the model gives its
 # observed label a low probability than when it gives it a high one, and flipped
 # labels get low probabilities: in this run they get larger weights than the clean
-# ones, not smaller (the benchmark finds the same in every noisy setting). What
-# separates them is the flags of ``label_issues_``, not the weights. The left panel
-# splits every category by those flags, the right one by the truth (there, "flagged"
-# marks the injected flips).
+# ones, not smaller (the benchmark finds the same in every noisy setting). So the
+# weights do tell the two apart, but the wrong way round against label noise: they
+# give the flipped labels more influence on training, not less. What can take them
+# out of training is the flags of ``label_issues_`` (see the refit below). The left
+# panel splits every category by those flags, the right one by the truth (there,
+# "flagged" marks the injected flips).
 flagged = lilaw.label_issues_["is_label_issue"].to_numpy()
 frame = lilaw.difficulty(X_train, y_noisy)
 print(pd.crosstab(frame["category"], flipped, colnames=["flipped"]).to_markdown())

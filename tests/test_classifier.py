@@ -306,8 +306,15 @@ def test_sensitive_features_put_every_group_in_the_validation_split():
 def test_sensitive_features_as_intersections_and_through_a_pipeline(iris):
     X, y = iris
     groups = pd.DataFrame({"a": np.arange(150) % 2, "b": np.arange(150) % 3 == 0})
+    cell_of_row = list(zip(y, groups["a"], groups["b"], strict=True))  # 12 cells, 8 to 17 rows
     pipe = make_pipeline(StandardScaler(), LiLAWClassifier(**FAST))
-    pipe.fit(X, y, lilawclassifier__sensitive_features=groups)
+
+    def cells_in_validation(**fit_params):
+        in_validation = pipe.fit(X, y, **fit_params)[-1].label_issues_["in_validation"]
+        return {cell for cell, held_out in zip(cell_of_row, in_validation, strict=True) if held_out}
+
+    assert cells_in_validation() < set(cell_of_row)  # by class only, this split misses a cell
+    assert cells_in_validation(lilawclassifier__sensitive_features=groups) == set(cell_of_row)
     assert pipe.score(X, y) > 0.5
 
 

@@ -13,7 +13,7 @@ from sklilaw.__main__ import main
 
 def test_demo_prints_a_table_of_the_three_methods(capsys):
     threads = torch.get_num_threads()
-    main(["demo", "--dataset", "iris", "--noise", "0.2", "--seeds", "2", "--epochs", "3"])
+    main(["demo", "--dataset", "iris", "--noise", "0.2", "--seeds", "2", "--epochs", "20"])
     assert torch.get_num_threads() == threads  # --threads applies to the demo only
     out = capsys.readouterr().out
     assert "iris: 20% of training labels flipped" in out
@@ -28,7 +28,8 @@ def test_demo_prints_a_table_of_the_three_methods(capsys):
     for row in table[2:]:
         lilaw = dict(zip(header, [cell.strip() for cell in row.split("|")], strict=True))
         assert int(lilaw["errors_injected"]) == 22  # 20% of the 112 training labels
-        assert 0 <= int(lilaw["errors_found"]) <= int(lilaw["flagged"])
+        # flagging beats chance: more of the flagged labels are flipped than of all labels
+        assert int(lilaw["errors_found"]) / int(lilaw["flagged"]) > 0.2
     assert "recommended for noisy labels: criterion=GeneralizedCrossEntropy, " in out
 
 
