@@ -23,9 +23,10 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 MODULES_WITH_EXAMPLES = [
     "sklilaw._accelerate",
     "sklilaw._classifier",
+    "sklilaw._fairness_report",
+    "sklilaw._fairness_scorer",
     "sklilaw._loss",
     "sklilaw.datasets",
-    "sklilaw.fairness",
     "sklilaw.noise",
 ]
 PAGES_WITHOUT_EXAMPLES = ["gpu.rst"]
