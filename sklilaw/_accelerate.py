@@ -1,5 +1,7 @@
 """LiLAW with Hugging Face Accelerate: data parallelism over processes, mixed precision."""
 
+from contextlib import contextmanager
+
 import torch
 from skorch.hf import AccelerateMixin
 from skorch.utils import noop
@@ -7,12 +9,26 @@ from skorch.utils import noop
 from ._classifier import LiLAWClassifier
 
 
+class _Share(tuple):
+    """The columns of one process's rows of a batch.
+
+    ``fraction`` is the part of the batch that these rows count for: their number over
+    the batch's, or 0 where they are lent (another process counts them).
+    """
+
+    def __new__(cls, columns, fraction):
+        share = super().__new__(cls, columns)
+        share.fraction = fraction
+        return share
+
+
 class _Shards:
     """This process's share of every batch of ``batches``: rows ``rank``, ``rank + n``, ...
 
     Every process draws the same batches (the shuffling is seeded alike), so the shares
     are disjoint and together make up the batch. A batch with fewer rows than processes
-    lends rows again, so that no process gets an empty share.
+    lends a row to each process that has none, so that no process gets an empty share;
+    a lent row counts for nothing there.
     """
 
     def __init__(self, batches, rank, n_processes):
@@ -26,9 +42,13 @@ class _Shards:
     def __iter__(self):
         for batch in self.batches:
             n_rows = len(batch[0])
-            rows = torch.arange(self.rank, max(n_rows, self.n_processes), self.n_processes)
-            rows = (rows % n_rows).to(batch[0].device)
-            yield tuple(column.index_select(0, rows) for column in batch)
+            if self.rank < n_rows:
+                rows = torch.arange(self.rank, n_rows, self.n_processes)
+                fraction = len(rows) / n_rows
+            else:
+                rows, fraction = torch.tensor([self.rank % n_rows]), 0.0
+            rows = rows.to(batch[0].device)
+            yield _Share((column.index_select(0, rows) for column in batch), fraction)
 
 
 class AcceleratedLiLAWClassifier(AccelerateMixin, LiLAWClassifier):
@@ -42,10 +62,14 @@ class AcceleratedLiLAWClassifier(AccelerateMixin, LiLAWClassifier):
 
     With several processes (``accelerate launch --num_processes N script.py``), every
     process draws the same training and meta batches and takes its own share of each
-    (every N-th row), so one step covers a batch of ``batch_size`` rows in all. The
-    meta-gradient is averaged over the processes before each meta step, so ``alpha``,
-    ``beta`` and ``delta`` stay identical on all of them; the per-sample statistics
-    behind ``label_issues_`` are summed over the processes at the end of training. The
+    (every N-th row), so one step covers a batch of ``batch_size`` rows in all. Each
+    process's training loss is weighted by its number of rows, so that the gradient
+    that distributed data parallelism averages over the processes is that of the mean
+    loss over the whole batch, even when the batch does not split evenly. The
+    meta-gradient and the row counts are summed over the processes before each meta
+    step, so ``alpha``, ``beta`` and ``delta`` stay identical on all of them and are
+    the single process's, up to float rounding. The per-sample statistics behind
+    ``label_issues_`` are summed over the processes at the end of training. The
     validation loss and predictions are computed on every process in full.
 
     Parameters
@@ -114,10 +138,59 @@ class AcceleratedLiLAWClassifier(AccelerateMixin, LiLAWClassifier):
     def _data_device(self):
         return self.accelerator.device if self.device is None else self.device
 
-    # LiLAW's training step, not the mixin's (which knows no sample weights)
-    train_step_single = LiLAWClassifier.train_step_single
     # every process predicts in full, so there is nothing to gather
     evaluation_step = LiLAWClassifier.evaluation_step
+
+    @contextmanager
+    def _weighted_by(self, batch):
+        """Within the block, this process's rows count for ``batch.fraction`` of the batch."""
+        self._batch_fraction = getattr(batch, "fraction", None)  # None: one process
+        try:
+            yield
+        finally:
+            del self._batch_fraction
+
+    def train_step_single(self, batch, **fit_params):
+        """LiLAW's training step (not the mixin's, which knows no sample weights).
+
+        On several processes, the loss of this process's share of the batch is weighted
+        by its rows; a lent share adds nothing to the gradient or to the statistics
+        behind ``label_issues_``.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            As for :meth:`LiLAWClassifier.train_step_single`.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``'loss'`` (this process's weighted mean loss) and ``'y_pred'``.
+        """
+        # the last column holds the rows' positions in the training set
+        lent_rows = batch[-1] if getattr(batch, "fraction", None) == 0 else None
+        if lent_rows is not None:
+            statistics = self._dynamics.probability_sum[lent_rows]
+        with self._weighted_by(batch):
+            step = LiLAWClassifier.train_step_single(self, batch, **fit_params)
+        if lent_rows is not None:  # as they were: their owner adds them
+            self._dynamics.probability_sum[lent_rows] = statistics
+        return step
+
+    def meta_step(self, batch, **fit_params):
+        """LiLAW's meta step, on several processes with the meta-gradient of the whole batch.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            As for :meth:`LiLAWClassifier.meta_step`.
+        **fit_params
+            Passed to the module's ``forward``.
+        """
+        with self._weighted_by(batch):
+            super().meta_step(batch, **fit_params)
 
     def infer(self, x, **fit_params):
         """The module's output, under the accelerator's autocast.
@@ -137,10 +210,21 @@ class AcceleratedLiLAWClassifier(AccelerateMixin, LiLAWClassifier):
             return super().infer(x, **fit_params)
 
     def _backward(self, loss):
+        if self._batch_fraction is not None:
+            # DDP averages the processes' gradients unweighted: so scaled, each process's
+            # loss counts by its rows and the average is the whole batch's mean loss's
+            loss = loss * (self._batch_fraction * self.accelerator.num_processes)
         self.accelerator.backward(loss)
 
-    def _reduce_meta_gradient(self, grad):
-        return self.accelerator.reduce(grad, reduction="mean")
+    @property
+    def _reduce_meta_gradient(self):
+        # one process: LiLAWClassifier's meta step, to the bit
+        return self._sum_over_processes if self.accelerator.num_processes > 1 else None
+
+    def _sum_over_processes(self, summand):
+        if not self._batch_fraction:  # lent rows: their owner counts them
+            summand = torch.zeros_like(summand)
+        return self.accelerator.reduce(summand, reduction="sum")
 
     def get_iterator(self, dataset, training=False):
         """Mini-batches as :class:`LiLAWClassifier` makes them; in training, this process's share.

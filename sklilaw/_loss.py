@@ -256,10 +256,14 @@ class LiLAWLoss(nn.Module):
         lr, weight_decay : float
             Meta learning rate and meta weight decay.
         reduce_gradient : callable, default=None
-            Applied to the meta-gradient (a tensor of shape (3,)) before the update. In
-            data-parallel training, the mean over the processes (e.g. with
-            ``torch.distributed.all_reduce``) keeps ``alpha, beta, delta`` the same on all
-            of them.
+            For data-parallel training, where every process holds some rows of the
+            batch: called with a tensor of shape (4,), this process's meta-gradient
+            summed over its rows (three values) and its number of rows, it returns that
+            tensor summed over the processes (e.g. with ``torch.distributed.all_reduce``,
+            whose default is the sum). The step then takes the mean over all the rows of
+            all the processes, so that ``alpha, beta, delta`` stay the same on every
+            process and are those of one process on the whole batch, however unevenly
+            the rows are shared out.
         """
         losses = self.per_sample_loss(logits, target).float()
         if sample_weight is not None:
@@ -267,5 +271,7 @@ class LiLAWLoss(nn.Module):
         p_label, p_max = label_probabilities(logits, target)
         grad = meta_gradient(p_label, p_max, losses, self.meta_params)
         if reduce_gradient is not None:
-            grad = reduce_gradient(grad)
+            n_rows = len(losses)
+            summed = reduce_gradient(torch.cat([grad * n_rows, grad.new_tensor([n_rows])]))
+            grad = summed[:3] / summed[3]
         meta_update(self.meta_params, grad, lr, weight_decay)

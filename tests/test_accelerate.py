@@ -1,10 +1,11 @@
 """AcceleratedLiLAWClassifier: LiLAW through Hugging Face Accelerate, on the CPU."""
 
 import json
-import socket
+import os
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +14,15 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 
-from sklilaw import AcceleratedLiLAWClassifier, LiLAWClassifier
+from sklilaw import AcceleratedLiLAWClassifier, LiLAWClassifier, LiLAWLoss
+from sklilaw._accelerate import _Shards
 
 accelerate = pytest.importorskip("accelerate")
 from accelerate.state import AcceleratorState  # noqa: E402
 
-X, y = load_digits(return_X_y=True)
-X = (X[:600] / 16).astype(np.float32)
-y = y[:600]
+X_ALL, y_ALL = load_digits(return_X_y=True)
+X_ALL = (X_ALL / 16).astype(np.float32)
+X, y = X_ALL[:600], y_ALL[:600]
 PARAMS = dict(max_epochs=3, random_state=0, meta_lr=0.5)
 
 
@@ -30,6 +32,16 @@ def fresh_state():
     AcceleratorState._reset_state(reset_partial_state=True)
     yield
     AcceleratorState._reset_state(reset_partial_state=True)
+
+
+@contextmanager
+def torch_threads(n_threads):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def meta_parameters(clf):
@@ -78,7 +90,7 @@ from sklilaw import AcceleratedLiLAWClassifier
 
 torch.set_num_threads(1)
 X, y = load_digits(return_X_y=True)
-X, y = (X[:600] / 16).astype(np.float32), y[:600]
+X, y = (X[:{n_rows}] / 16).astype(np.float32), y[:{n_rows}]
 accelerator = Accelerator(cpu=True)
 clf = AcceleratedLiLAWClassifier(accelerator=accelerator, **{params})
 clf.fit(X, y)
@@ -89,26 +101,80 @@ with open(f"{{__file__}}.rank{{accelerator.process_index}}.json", "w") as f:
         "meta": [clf.alpha_, clf.beta_, clf.delta_],
         "proba": clf.predict_proba(X[:20]).tolist(),
         "unseen_rows": int(clf.label_issues_["label_quality"].isna().sum()),
+        "label_quality": clf.label_issues_["label_quality"].tolist(),
     }}, f)
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.mark.parametrize("n_processes", [2, 3])
+@pytest.mark.parametrize("n_rows", range(1, 8))
+def test_shards_count_every_row_of_a_batch_once(n_rows, n_processes):
+    batch = (torch.arange(n_rows) * 10, torch.arange(n_rows))
+    shares = [next(iter(_Shards([batch], rank, n_processes))) for rank in range(n_processes)]
+    assert all(len(share[0]) for share in shares)  # no process idles: DDP needs them all
+    counted = [share for share in shares if share.fraction]
+    assert sorted(torch.cat([share[1] for share in counted]).tolist()) == list(range(n_rows))
+    for share in counted:
+        assert share.fraction == len(share[1]) / n_rows
+    for share in shares:
+        assert torch.equal(share[0], share[1] * 10)  # the columns stay aligned
 
 
-def test_two_processes_keep_meta_parameters_identical(tmp_path):
-    """Two CPU processes (gloo) on shares of every batch give one model, the single
-    process's, up to float rounding."""
+def test_meta_step_on_uneven_shares_equals_the_whole_batch():
+    """LiLAWLoss's hook contract: with the summands of all shares summed, each share's
+    meta step is that of the whole batch (and not the mean of the shares' means)."""
+    generator = torch.Generator().manual_seed(0)
+    logits = 3 * torch.randn(91, 10, generator=generator)
+    target = torch.randint(0, 10, (91,), generator=generator)
+    shares = (slice(0, 46), slice(46, None))
+    step = dict(lr=0.5, weight_decay=0.01)
+
+    def criterion():
+        return LiLAWLoss(torch.nn.CrossEntropyLoss(reduction="none"))
+
+    summands = []
+
+    def record(summand):  # one process: the sum over the processes is its own
+        summands.append(summand)
+        return summand
+
+    for rows in shares:
+        criterion().meta_step(logits[rows], target[rows], **step, reduce_gradient=record)
+    assert [float(summand[3]) for summand in summands] == [46, 45]  # the row counts
+    stepped = []
+    for rows in shares:
+        share = criterion()
+        share.meta_step(logits[rows], target[rows], **step, reduce_gradient=lambda s: sum(summands))
+        stepped.append(share.meta_params)
+    whole = criterion()
+    whole.meta_step(logits, target, **step)
+    assert torch.equal(stepped[0], stepped[1])
+    # the sum of 91 terms in another order, times lr, moves the step by far less than the
+    # float32 spacing of the parameters, which are then rounded once: one ulp at most
+    np.testing.assert_array_max_ulp(stepped[0].numpy(), whole.meta_params.numpy(), maxulp=1)
+
+
+# (rows, batch size): 600 rows split every batch evenly (510 training rows: 3 x 128 + 126,
+# a meta batch of 90); 602 rows do not (511 = 3 x 128 + 127: the last batch splits 64/63;
+# the meta batch of 91, 46/45); with batches of 30, 511 = 17 x 30 + 1 and 91 = 3 x 30 + 1:
+# a batch of one row, which the second process borrows and must not count
+@pytest.mark.parametrize("n_rows, batch_size", [(600, 128), (602, 128), (602, 30)])
+def test_two_processes_train_the_single_process_model(tmp_path, n_rows, batch_size):
+    """Two CPU processes (gloo), each on its share of every batch, train the single
+    process's model up to float rounding, however the batches split."""
+    params = {**PARAMS, "batch_size": batch_size}
     script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(SCRIPT.format(params=PARAMS)))
+    script.write_text(textwrap.dedent(SCRIPT.format(params=params, n_rows=n_rows)))
+    # torchrun's rendezvous store and the store it opens for the workers (unless
+    # TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1) bind port 0: the system assigns free ports,
+    # so none is chosen beforehand that another process could take in the meantime
     command = [
-        *(sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"),
-        *("--master_addr", "127.0.0.1", "--master_port", str(free_port()), str(script)),
+        *(sys.executable, "-m", "torch.distributed.run", "--nnodes", "1"),
+        *("--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:0"),
+        *("--local-addr", "127.0.0.1", "--nproc_per_node", "2", str(script)),
     ]
-    output = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "0"}
+    output = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert output.returncode == 0, output.stderr[-3000:]
     ranks = [json.loads(Path(f"{script}.rank{rank}.json").read_text()) for rank in (0, 1)]
     assert [rank["processes"] for rank in ranks] == [2, 2]
@@ -117,6 +183,25 @@ def test_two_processes_keep_meta_parameters_identical(tmp_path):
     assert first["proba"] == second["proba"]
     assert first["unseen_rows"] == 0  # every row's statistics, summed over the processes
 
-    single = LiLAWClassifier(**PARAMS).fit(X, y)
-    np.testing.assert_allclose(first["meta"], meta_parameters(single), atol=1e-5)
-    np.testing.assert_allclose(first["proba"], single.predict_proba(X[:20]), atol=1e-4)
+    X_n, y_n = X_ALL[:n_rows], y_ALL[:n_rows]
+    with torch_threads(1):  # as the processes run: only the sharding differs
+        single = LiLAWClassifier(**params).fit(X_n, y_n)
+    # The two fits differ only in the order of float32 additions: of the meta-gradient's
+    # terms and of the model's gradient (over each process's rows, then over the
+    # processes). That moves a step by far less than the float32 spacing of what it
+    # updates, but each step rounds its result to float32, which can leave the two one
+    # unit in the last place (ulp) further apart: at most about one ulp per step. For
+    # alpha, beta, delta that is one ulp per meta step.
+    n_meta_steps = sum(single.history[:, "train_batch_count"])
+    np.testing.assert_array_max_ulp(
+        np.float32(first["meta"]), np.float32(meta_parameters(single)), maxulp=n_meta_steps
+    )
+    # The network's weights (|w| <= 1/8, ulp <= 7.5e-9) seldom round apart (only where a
+    # step's tiny difference crosses a rounding boundary), and a logit sums about 100
+    # products of such weights with inputs <= 1, of mixed signs: it moves by about 1e-7,
+    # and so do the probabilities (the softmax is 1-Lipschitz) and the label statistics,
+    # which average them.
+    np.testing.assert_allclose(first["proba"], single.predict_proba(X_n[:20]), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        first["label_quality"], single.label_issues_["label_quality"], rtol=0, atol=1e-6
+    )
