@@ -5,12 +5,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from _threads import torch_threads
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 
@@ -32,16 +32,6 @@ def fresh_state():
     AcceleratorState._reset_state(reset_partial_state=True)
     yield
     AcceleratorState._reset_state(reset_partial_state=True)
-
-
-@contextmanager
-def torch_threads(n_threads):
-    before = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def meta_parameters(clf):

@@ -1,10 +1,9 @@
 """Fits in threads and in processes at once give the models of fits one by one."""
 
-from contextlib import contextmanager
-
 import numpy as np
 import pytest
 import torch
+from _threads import torch_threads
 from joblib import Parallel, delayed
 from sklearn.datasets import load_digits
 
@@ -33,25 +32,9 @@ def _estimators():
     ]
 
 
-@contextmanager
-def one_torch_thread():
-    """torch on one intra-op thread within the block.
-
-    How torch splits a sum over its threads changes the order of its float additions,
-    and so the last bits of a fit: fits compared bit for bit run on one thread each,
-    wherever they run.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def fit_on_one_thread(clf, X, y):
     """``clf.fit(X, y)`` on one torch thread, also in a worker process."""
-    with one_torch_thread():
+    with torch_threads(1):
         return clf.fit(X, y)
 
 
@@ -69,7 +52,7 @@ def test_parallel_fits_equal_fits_one_by_one(digits, one_by_one, backend):
     torch.manual_seed(7)
     # the thread count is one setting for all threads of a process: set in this one for
     # the threads, and by each fit in its worker process for loky
-    with one_torch_thread():
+    with torch_threads(1):
         fitted = Parallel(n_jobs=2, backend=backend)(
             delayed(fit_on_one_thread)(clf, X, y) for clf in _estimators()
         )

@@ -6,12 +6,11 @@ so the last bits of a fit: every search here runs torch on one thread in every p
 the serial result to the bit.
 """
 
-from contextlib import contextmanager
-
 import joblib
 import numpy as np
 import pytest
 import torch
+from _threads import torch_threads
 from sklearn.datasets import load_iris, make_classification
 from sklearn.model_selection import GridSearchCV
 
@@ -19,16 +18,6 @@ from sklilaw import LiLAWClassifier
 
 X, y = load_iris(return_X_y=True)
 X = X / X.max(axis=0)
-
-
-@contextmanager
-def torch_threads(n_threads):
-    before = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def worker_threads():
