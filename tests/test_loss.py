@@ -1,22 +1,61 @@
 """FocalLoss and LiLAWLoss."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from sklilaw import (
-    FocalLoss,
-    GeneralizedCrossEntropy,
-    LiLAWLoss,
-    label_probabilities,
-    lilaw_weights,
-)
+from sklilaw import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
+
+# distinct values, so that a swap of alpha, beta and delta shows
+META = dict(alpha=1.5, beta=0.5, delta=3.0)
 
 
 @pytest.fixture
 def batch():
     generator = torch.Generator().manual_seed(0)
     return torch.randn(16, 4, generator=generator), torch.randint(0, 4, (16,), generator=generator)
+
+
+def _softmax(logits):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _lilaw_md(logits, target, alpha, beta, delta):
+    """From LILAW.md, in numpy: the softmax, ``a``, ``m``, the cross-entropy and ``w``."""
+    s = _softmax(np.asarray(logits, dtype=np.float64))
+    a = s[np.arange(len(target)), target]
+    m = s.max(axis=1)
+    w = _sigmoid(alpha * a - m) + _sigmoid(-(beta * a - m)) + np.exp(-((delta * a - m) ** 2) / 2)
+    return s, a, m, -np.log(a), w
+
+
+def _lilaw_md_meta_step(logits, target, losses_scale, params, lr, weight_decay):
+    """``p -= lr * (dL/dp + weight_decay * p)`` with LILAW.md's closed forms, then the clamps."""
+    alpha, beta, delta = params
+    _, a, m, cross_entropy, _ = _lilaw_md(logits, target, alpha, beta, delta)
+    losses = cross_entropy * losses_scale
+    w_alpha = _sigmoid(alpha * a - m)
+    w_beta = _sigmoid(-(beta * a - m))
+    w_delta = np.exp(-((delta * a - m) ** 2) / 2)
+    grad = np.array(
+        [
+            np.mean(w_alpha * (1 - w_alpha) * a * losses),
+            np.mean(-w_beta * (1 - w_beta) * a * losses),
+            np.mean(-w_delta * (delta * a - m) * a * losses),
+        ]
+    )
+    return grad, lambda g: _step_and_clamp(np.asarray(params), g, lr, weight_decay)
+
+
+def _step_and_clamp(params, grad, lr, weight_decay):
+    alpha, beta, delta = params - lr * (grad + weight_decay * params)
+    return np.array([max(alpha, 1.0), beta, max(delta, beta)])
 
 
 def test_focal_loss_with_gamma_zero_is_cross_entropy(batch):
@@ -38,6 +77,12 @@ def test_focal_loss_down_weights_confident_samples(batch):
     assert FocalLoss(reduction="sum")(logits, target) == pytest.approx(
         expected.sum().item(), rel=1e-6
     )
+
+
+@pytest.mark.parametrize("q", [0.0, -0.5, 1.5])
+def test_generalized_cross_entropy_rejects_q_outside_0_1(q):
+    with pytest.raises(ValueError, match=r"q must be in \(0, 1\]"):
+        GeneralizedCrossEntropy(q=q)
 
 
 @pytest.mark.parametrize("loss", [FocalLoss, GeneralizedCrossEntropy])
@@ -67,33 +112,54 @@ def test_meta_parameters_are_a_buffer_not_a_parameter():
     assert (criterion.alpha, criterion.beta, criterion.delta) == (3.0, 1.5, 2.5)
 
 
+def test_meta_parameters_start_at_the_authors_defaults():
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"))
+    assert criterion.meta_params.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_integer_initial_values_give_float32_meta_parameters():
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), alpha=3, beta=1, delta=2)
+    assert criterion.meta_params.dtype == torch.float32
+    assert criterion.meta_params.tolist() == [3.0, 1.0, 2.0]
+
+
 def test_forward_is_the_weighted_mean_of_per_sample_losses(batch):
     logits, target = batch
-    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"))
-    p_label, p_max = label_probabilities(logits, target)
-    weights = lilaw_weights(p_label, p_max, torch.tensor([2.0, 2.0, 2.0])).total
-    expected = (weights * nn.functional.cross_entropy(logits, target, reduction="none")).mean()
-    torch.testing.assert_close(criterion(logits, target), expected)
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), **META)
+    _, _, _, cross_entropy, w = _lilaw_md(logits.numpy(), target.numpy(), **META)
+    loss = criterion(logits, target)
+    assert loss.item() == pytest.approx(np.mean(w * cross_entropy), rel=1e-6)
 
 
 def test_weights_carry_no_gradient_to_the_model(batch):
     logits, target = batch
     logits.requires_grad_(True)
-    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"))
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), **META)
     criterion(logits, target).backward()
-    # only the per-sample loss is differentiated; the weights act as constants
-    weights = criterion.weights(logits, target).total
-    expected = torch.autograd.grad(
-        (weights * nn.functional.cross_entropy(logits, target, reduction="none")).mean(),
-        logits,
-    )[0]
-    torch.testing.assert_close(logits.grad, expected)
+    # only the per-sample loss is differentiated, the weights act as constants:
+    # d mean(w_i * l_i) / d logits_i = w_i * (s_i - onehot(y_i)) / n for the cross-entropy
+    s, _, _, _, w = _lilaw_md(logits.detach().numpy(), target.numpy(), **META)
+    onehot = np.eye(s.shape[1])[target.numpy()]
+    expected = w[:, None] * (s - onehot) / len(target)
+    np.testing.assert_allclose(logits.grad.numpy(), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_half_precision_logits_give_float32_per_sample_losses(batch):
+    logits, target = batch
+    half = logits.to(torch.bfloat16)
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"))
+    losses = criterion.per_sample_loss(half, target)
+    assert losses.dtype == torch.float32
+    _, _, _, cross_entropy, _ = _lilaw_md(half.float().numpy(), target.numpy(), 2.0, 2.0, 2.0)
+    np.testing.assert_allclose(losses.numpy(), cross_entropy, rtol=1e-6)
 
 
 def test_a_criterion_that_reduces_is_rejected_with_advice(batch):
     logits, target = batch
     criterion = LiLAWLoss(nn.CrossEntropyLoss())  # reduction='mean'
-    with pytest.raises(ValueError, match="reduction='none'"):
+    advice = r"^The criterion must return one loss per sample \(shape \(16,\)\), but returned"
+    advice += r" shape \(\); construct it with reduction='none'\.$"
+    with pytest.raises(ValueError, match=advice):
         criterion(logits, target)
 
 
@@ -105,3 +171,42 @@ def test_meta_step_moves_the_parameters_and_keeps_the_clamps(batch):
     after = criterion.meta_params
     assert not torch.equal(before, after)
     assert after[0] >= 1.0 and after[2] >= after[1]
+
+
+@pytest.mark.parametrize("with_sample_weight", [False, True])
+@pytest.mark.parametrize(
+    "params, clamped",
+    [(list(META.values()), False), ([1.0, 2.0, 2.0], True)],
+    ids=["inside-the-clamps", "onto-both-clamps"],
+)
+def test_meta_step_is_one_decayed_gradient_step_of_lilaw_md_then_the_clamps(
+    batch, params, clamped, with_sample_weight
+):
+    logits, target = batch
+    sample_weight = torch.linspace(0.0, 2.0, len(target)) if with_sample_weight else None
+    scale = sample_weight.numpy() if with_sample_weight else 1.0
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), *params)
+    grad, step = _lilaw_md_meta_step(logits.numpy(), target.numpy(), scale, params, 2.0, 0.1)
+    assert np.abs(2.0 * grad).min() > 1e-2  # the gradient term moves every parameter
+    unclamped = np.asarray(params) - 2.0 * (grad + 0.1 * np.asarray(params))
+    alpha, beta, delta = unclamped
+    assert (alpha < 1, delta < beta) == (clamped, clamped)  # whether both clamps act
+    criterion.meta_step(logits, target, sample_weight, lr=2.0, weight_decay=0.1)
+    np.testing.assert_allclose(criterion.meta_params.numpy(), step(grad), rtol=1e-5)
+
+
+def test_meta_step_applies_the_gradient_as_reduce_gradient_returns_it(batch):
+    logits, target = batch
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), **META)
+    params = list(META.values())
+    grad, step = _lilaw_md_meta_step(logits.numpy(), target.numpy(), 1.0, params, 2.0, 0.1)
+    received = []
+
+    def negate(gradient):
+        received.append(gradient.clone())
+        return -gradient
+
+    criterion.meta_step(logits, target, lr=2.0, weight_decay=0.1, reduce_gradient=negate)
+    (gradient,) = received
+    np.testing.assert_allclose(gradient.numpy(), grad, rtol=1e-5)
+    np.testing.assert_allclose(criterion.meta_params.numpy(), step(-grad), rtol=1e-5)
