@@ -196,17 +196,22 @@ def test_meta_step_is_one_decayed_gradient_step_of_lilaw_md_then_the_clamps(
 
 
 def test_meta_step_applies_the_gradient_as_reduce_gradient_returns_it(batch):
+    """The hook gets this process's meta-gradient summed over its rows and its row count,
+    and returns their sums over the processes; the step takes sum / count."""
     logits, target = batch
     criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), **META)
     params = list(META.values())
     grad, step = _lilaw_md_meta_step(logits.numpy(), target.numpy(), 1.0, params, 2.0, 0.1)
     received = []
 
-    def negate(gradient):
-        received.append(gradient.clone())
-        return -gradient
+    def negate(summand):
+        received.append(summand.clone())
+        # as if a second process had the same rows with the opposite gradient, three times
+        return summand * torch.tensor([-3.0, -3.0, -3.0, 1.0])
 
     criterion.meta_step(logits, target, lr=2.0, weight_decay=0.1, reduce_gradient=negate)
-    (gradient,) = received
-    np.testing.assert_allclose(gradient.numpy(), grad, rtol=1e-5)
+    (summand,) = received
+    n_rows = len(target)
+    np.testing.assert_allclose(summand.numpy(), [*(grad * n_rows), n_rows], rtol=1e-5)
+    grad = 3 * grad
     np.testing.assert_allclose(criterion.meta_params.numpy(), step(-grad), rtol=1e-5)
