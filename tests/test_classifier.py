@@ -184,6 +184,24 @@ def test_sample_weights_of_validation_rows_weigh_the_meta_gradient(iris):
     assert (differs > 0.01 * moved).any()  # the weights changed the recursion
 
 
+def test_the_meta_step_passes_its_gradient_through_the_reduction_hook(iris):
+    """Data-parallel subclasses reduce the meta-gradient over processes through
+    ``_reduce_meta_gradient``: every meta step goes through it."""
+    X, y = iris
+    received = []
+
+    class Reducing(LiLAWClassifier):
+        def _reduce_meta_gradient(self, summand):
+            received.append(summand.clone())
+            return summand * torch.tensor([-1.0, -1.0, -1.0, 1.0])  # the gradient negated
+
+    reducing = Reducing(**FAST).fit(X, y)
+    plain = LiLAWClassifier(**FAST).fit(X, y)
+    assert len(received) == FAST["max_epochs"] * int(np.ceil(127 / FAST["batch_size"]))
+    assert all(summand.shape == (4,) and summand[3] > 0 for summand in received)
+    assert reducing.alpha_ != plain.alpha_
+
+
 def test_one_meta_step_per_training_batch_cycling_through_the_validation_set(iris):
     X, y = iris
     seen = []
