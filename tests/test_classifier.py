@@ -202,6 +202,21 @@ def test_the_meta_step_passes_its_gradient_through_the_reduction_hook(iris):
     assert reducing.alpha_ != plain.alpha_
 
 
+def test_get_loss_gets_the_batch_and_whether_it_trains(iris):
+    """skorch's contract for a subclass that overrides get_loss: the batch's X and
+    training=True in the training step, training=False in the validation pass."""
+    X, y = iris
+    seen = set()
+
+    class Recording(LiLAWClassifier):
+        def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
+            seen.add((X is not None and len(X) == len(y_true), training))
+            return super().get_loss(y_pred, y_true, X, training, sample_weight)
+
+    Recording(**FAST).fit(X, y)
+    assert seen == {(True, True), (True, False)}
+
+
 def test_one_meta_step_per_training_batch_cycling_through_the_validation_set(iris):
     X, y = iris
     seen = []
