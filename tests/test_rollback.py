@@ -132,7 +132,7 @@ def test_a_refit_that_fails_restores_the_previous_model(iris):
 
 
 INTERRUPTED_FIT = """
-import json, sys, time
+import json, signal, sys, time
 import numpy as np
 from sklearn.datasets import load_iris
 from skorch.callbacks import Callback
@@ -154,6 +154,9 @@ class Handshake(Callback):
             sys.stdin.readline()
             time.sleep(60)
 
+# Ctrl-C as in a terminal, also where this test runs in the background (where the shell
+# starts its children with SIGINT ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 first = []
 X, y = load_iris(return_X_y=True)
 handshake = Handshake(int(sys.argv[1]))
