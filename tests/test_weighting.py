@@ -55,14 +55,18 @@ def test_weights_match_the_formulas_of_lilaw_md(pairs, alpha, beta, delta):
     assert torch.equal(total, w.easy + w.moderate + w.hard)
 
 
-@settings(max_examples=200)
-@given(
+# a batch of (a, m) pairs, its losses and the meta parameters
+gradient_cases = given(
     pairs=pairs,
     losses=st.lists(st.floats(0.0, 20.0), min_size=20, max_size=20),
     alpha=meta_value,
     beta=meta_value,
     delta=meta_value,
 )
+
+
+@settings(max_examples=200)
+@gradient_cases
 def test_closed_form_gradient_equals_autograd(pairs, losses, alpha, beta, delta):
     a, m = _batch(pairs)
     per_sample = torch.tensor(losses[: len(a)], dtype=torch.float64)
@@ -74,13 +78,7 @@ def test_closed_form_gradient_equals_autograd(pairs, losses, alpha, beta, delta)
 
 
 @settings(max_examples=200)
-@given(
-    pairs=pairs,
-    losses=st.lists(st.floats(0.0, 20.0), min_size=20, max_size=20),
-    alpha=meta_value,
-    beta=meta_value,
-    delta=meta_value,
-)
+@gradient_cases
 def test_meta_gradient_is_the_closed_form_of_lilaw_md(pairs, losses, alpha, beta, delta):
     a, m = _batch(pairs)
     per_sample = np.array(losses[: len(a)])
