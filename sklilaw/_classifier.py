@@ -1,7 +1,6 @@
 """LiLAWClassifier: LiLAW re-weighting as a scikit-learn classifier built on skorch."""
 
 import types
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,9 +22,15 @@ from ._label_issues import (
     TrainingDynamics,
     difficulty_frame,
     label_issues_of_fit,
-    refit_data,
 )
 from ._mlp import MLP
+from ._noise_handling import (
+    AS_CONFIGURED,
+    Training,
+    check_noise_handling,
+    fit_trainings,
+    validation_accuracy,
+)
 from ._random_streams import Cycle, seeded_torch
 from ._rollback import InterruptWatch, unchanged_on_failure
 from ._streaming import first_inputs, input_shape
@@ -40,10 +45,6 @@ from ._validation import (
     hidden_layer_sizes,
 )
 from ._weighting import class_probabilities
-
-
-class _RefitInterrupted(Exception):
-    """Ctrl-C arrived during the refit: roll it back to the first training's model."""
 
 
 class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
@@ -94,8 +95,16 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         Learning rate of the meta step.
     meta_weight_decay : float, default=0.01
         Weight decay of the meta step.
+    detach_weights : bool, default=True
+        Treat the LiLAW weights as constants in the network's gradient (the usual
+        convention of re-weighting). ``False`` lets them carry their gradient into the
+        network through the softmax, as the authors' code does; see
+        :class:`~sklilaw.LiLAWLoss`.
     warmup_epochs : int, default=0
         Epochs trained on the unweighted loss, without meta steps, before LiLAW starts.
+        The authors' code counts epochs from 0 and weights only after epoch
+        ``warmup``: its default ``warmup=0`` trains one unweighted epoch, which is
+        ``warmup_epochs=1`` here.
     early_stopping : bool, default=False
         Stop when the validation loss (unweighted) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and restore the module's parameters of the best
@@ -105,14 +114,28 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
     tol : float, default=1e-4
         Smallest decrease of the validation loss that counts as an improvement.
     label_issues_refit : {None, 'prune', 'downweight'}, default=None
-        After training, train once more from scratch (two trainings in all) on the
-        data without the samples that ``label_issues_`` flags (``'prune'``), or with
-        each flagged sample's weight multiplied by its ``label_quality``
-        (``'downweight'``). Pruning keeps at least 5 samples of each class (or all of
-        a smaller class): where fewer are unflagged, the flagged ones with the highest
-        ``label_quality`` stay. ``label_issues_`` keeps the first training's verdict on
-        all rows; ``classes_`` keeps every class. Only :meth:`fit` refits, not
-        :meth:`partial_fit`.
+        After training, train once more from scratch (two trainings in all) without
+        the training rows that ``label_issues_`` flags (``'prune'``), or with each
+        flagged row's weight multiplied by its ``label_quality`` (``'downweight'``).
+        The refit validates on the first training's validation rows (never pruned),
+        and its model replaces the first one only if its accuracy there is at least as
+        high; otherwise a warning says so and the first model is kept (``trainings_``
+        has both scores). Pruning keeps at least 5 rows of each class (or all of a
+        smaller class): where fewer are unflagged, the flagged ones with the highest
+        ``label_quality`` stay, with a warning. ``label_issues_`` keeps the first
+        training's verdict on all rows; ``classes_`` keeps every class. Only
+        :meth:`fit` refits, not :meth:`partial_fit`.
+    noise_handling : {None, 'auto'}, default=None
+        ``None`` trains as the other parameters say: the paper's method by default.
+        ``'auto'`` is the configuration recommended for noisy labels: it trains with
+        early stopping, once with ``criterion`` and once with
+        :class:`~sklilaw.GeneralizedCrossEntropy` (``q=0.7``), keeps the model of
+        higher accuracy on the validation rows, then refits it without its label issues
+        (``label_issues_refit='prune'``, guarded as above, without the warning): three
+        trainings in all, each kept only if it scores at least as well as the model
+        kept before it on the same validation rows. ``trainings_`` says which was kept.
+        It needs ``label_issues_refit=None`` and cannot continue a fitted model with
+        ``warm_start``; :meth:`partial_fit` trains the model kept as it is.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the module's initialisation, dropout and the
         shuffling of batches. An int makes ``fit`` reproducible; torch's global random
@@ -165,6 +188,12 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         split by the fitted model's out-of-sample probabilities; ``is_label_issue``
         flags the confident off-diagonal samples of confident learning, with
         thresholds per class computed separately for the two kinds of rows.
+    trainings_ : pandas.DataFrame
+        Set by :meth:`fit`: one row per training of the fit (one, or more with
+        ``label_issues_refit`` or ``noise_handling``) with ``training`` (its name),
+        ``validation_accuracy`` (on the validation rows that all of them share, by their
+        sample weights), ``n_train_rows``, ``epochs`` and ``kept`` (whether its model is
+        the fitted one: exactly one row).
     history_ : skorch.history.History
         Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``alpha``, ``beta``,
         ``delta`` and ``mean_weight`` (the average LiLAW weight of the epoch's training
@@ -192,11 +221,13 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         "delta_init": [Interval(Real, None, None, closed="neither")],
         "meta_lr": [Interval(Real, 0, None, closed="left")],
         "meta_weight_decay": [Interval(Real, 0, None, closed="left")],
+        "detach_weights": ["boolean"],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "label_issues_refit": [None, StrOptions({"prune", "downweight"})],
+        "noise_handling": [None, StrOptions({"auto"})],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -225,11 +256,13 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         delta_init=2.0,
         meta_lr=0.01,
         meta_weight_decay=0.01,
+        detach_weights=True,
         warmup_epochs=0,
         early_stopping=False,
         n_iter_no_change=10,
         tol=1e-4,
         label_issues_refit=None,
+        noise_handling=None,
         random_state=None,
         iterator_train=TensorBatches,
         iterator_valid=TensorBatches,
@@ -257,11 +290,13 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         self.delta_init = delta_init
         self.meta_lr = meta_lr
         self.meta_weight_decay = meta_weight_decay
+        self.detach_weights = detach_weights
         self.warmup_epochs = warmup_epochs
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.label_issues_refit = label_issues_refit
+        self.noise_handling = noise_handling
         self.random_state = random_state
         self.iterator_train = iterator_train
         self.iterator_valid = iterator_valid
@@ -386,52 +421,12 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             The fitted estimator.
         """
         reset = not (self.warm_start and self.initialized_)
+        self._check_params()
+        check_noise_handling(self, continuing=not reset)
         data = (X, y, sample_weight, X_val, y_val, sensitive_features)
         with unchanged_on_failure(self, continuing=not reset), InterruptWatch() as interrupt:
-            self._fit(*data, reset=reset)
-            if self.label_issues_refit is not None:
-                if interrupt.caught:
-                    warnings.warn(
-                        "Training was interrupted (Ctrl-C): label_issues_refit="
-                        f"{self.label_issues_refit!r} is skipped, the interrupted model kept.",
-                        UserWarning,
-                        stacklevel=2,
-                    )
-                else:
-                    self._refit(*data, interrupt=interrupt)
+            fit_trainings(self, data, reset=reset, interrupt=interrupt)
         return self
-
-    def _refit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, interrupt):
-        """Train once more from scratch on the data as ``label_issues_refit`` changes it.
-
-        An interrupt during the refit keeps the first training's model.
-        """
-        issues = self.label_issues_
-        X, y, sample_weight, sensitive_features = refit_data(
-            self.label_issues_refit, issues, X, y, sample_weight, sensitive_features
-        )
-        try:
-            with unchanged_on_failure(self, continuing=False):
-                self._fit(
-                    X,
-                    y,
-                    sample_weight,
-                    X_val,
-                    y_val,
-                    sensitive_features,
-                    reset=True,
-                    classes=self.classes_,
-                )
-                if interrupt.caught:
-                    raise _RefitInterrupted
-        except _RefitInterrupted:
-            warnings.warn(
-                "The refit was interrupted (Ctrl-C): the first training's model is kept.",
-                UserWarning,
-                stacklevel=3,
-            )
-        else:
-            self.label_issues_ = issues
 
     def partial_fit(
         self,
@@ -462,7 +457,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             The fitted estimator.
         """
         with unchanged_on_failure(self, continuing=self.initialized_):
-            return self._fit(
+            self._fit(
                 X,
                 y,
                 sample_weight,
@@ -472,8 +467,29 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
                 reset=not self.initialized_,
                 classes=classes,
             )
+        return self
 
-    def _fit(self, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        X_val,
+        y_val,
+        sensitive_features,
+        *,
+        reset,
+        classes=None,
+        split=None,
+        recipe=AS_CONFIGURED,
+    ):
+        """One training; ``split`` (training and validation rows) replaces the internal
+        split, and ``recipe`` how a training from scratch departs from the parameters.
+
+        Returns
+        -------
+        Training
+        """
         index = X.index if isinstance(X, pd.DataFrame) else None
         self._check_params()
         split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
@@ -493,12 +509,14 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             reset=reset,
             classes=classes,
             seed=split_seed,
+            split=split,
         )
         self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
         seed = None if self.random_state is None else int(torch_seed)
         try:
             with seeded_torch(seed, self._data_device):
                 if reset:
+                    self._recipe = recipe
                     self.initialize()
                 check_module_output(self, first_inputs(fit_data.valid, 2, self._data_device))
                 self.criterion_.training_state.split_seed.fill_(int(split_seed))
@@ -511,12 +529,13 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
                 )
                 super().partial_fit(fit_data, None)
                 self.label_issues_ = label_issues_of_fit(self, self._dynamics, fit_data, index)
+                score = validation_accuracy(self, fit_data)
         finally:
             # iterators and generators cannot be pickled; they live only during fit
             transients = ("_meta_batches", "_shuffle_generator", "_dynamics", "_resume_pending")
             for transient in transients:
                 vars(self).pop(transient, None)
-        return self
+        return Training(fit_data.train_rows, fit_data.valid_rows, score, len(self.history))
 
     # ------------------------------------------------------- skorch extension points
     def initialize_module(self):

@@ -13,7 +13,6 @@ from skorch.dataset import ValidSplit
 from tqdm.auto import tqdm
 
 from ._classifier import LiLAWClassifier
-from ._loss import GeneralizedCrossEntropy
 from ._mlp import MLP
 from .baselines import plain_skorch
 from .noise import symmetric_label_noise
@@ -22,11 +21,7 @@ DATASETS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "iris": 
 
 
 # the configuration the README recommends for noisy labels; why: docs/noisy_labels.md
-RECOMMENDED = {
-    "criterion": GeneralizedCrossEntropy,
-    "early_stopping": True,
-    "label_issues_refit": "prune",
-}
+RECOMMENDED = {"noise_handling": "auto"}
 METHODS = ("plain skorch", "LiLAW", "LiLAW, recommended for noisy labels")
 
 

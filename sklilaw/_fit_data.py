@@ -99,7 +99,18 @@ def _without_weights(meta):
 
 
 def prepare_fit_data(
-    estimator, X, y, sample_weight, X_val, y_val, sensitive_features, *, reset, classes, seed
+    estimator,
+    X,
+    y,
+    sample_weight,
+    X_val,
+    y_val,
+    sensitive_features,
+    *,
+    reset,
+    classes,
+    seed,
+    split=None,
 ):
     """Validate everything, set the data-dependent attributes, build the datasets.
 
@@ -116,6 +127,10 @@ def prepare_fit_data(
         All classes, when ``y`` may lack some (``partial_fit``, a refit).
     seed : int
         Seeds the validation split.
+    split : tuple of ndarray, default=None
+        Training and validation rows (positions in ``X``) to use instead of a split
+        drawn from ``seed``; with ``X_val``, the validation rows are empty and the
+        training rows those of ``X`` trained on.
 
     Returns
     -------
@@ -136,7 +151,9 @@ def prepare_fit_data(
     source_type = _Streamed if streamed else _InMemory
     source, y = source_type.training(estimator, X, y, reset=reset)
     y, sample_weight = encoded_targets(estimator, y, sample_weight, reset=reset, classes=classes)
-    if X_val is None:
+    if split is not None:
+        train, val = split
+    elif X_val is None:
         codes = y if sensitive_features is None else strata(y, sensitive_features)
         train, val = stratified_split(
             y,
@@ -145,9 +162,11 @@ def prepare_fit_data(
             validation_fraction=estimator.validation_fraction,
             seed=seed,
         )
-        val_source, val_rows, y_val, val_weight = source, val, y[val], sample_weight[val]
     else:
         train, val = np.arange(len(y)), np.arange(0)
+    if X_val is None:
+        val_source, val_rows, y_val, val_weight = source, val, y[val], sample_weight[val]
+    else:
         val_source, y_val = source_type.validation(estimator, X_val, y_val)
         val_rows, val_weight = np.arange(len(y_val)), np.ones(len(y_val), dtype=np.float32)
     meta = val_source.take(val_rows, y_val, val_weight)

@@ -1,11 +1,11 @@
 """Label issues from training dynamics: running per-sample statistics, their verdict, the
-refit on the data that the verdict changes, and per-sample difficulty."""
+rows a pruning refit keeps, and per-sample difficulty."""
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ._streaming import class_indices, take_rows
+from ._streaming import class_indices
 from ._weighting import CATEGORIES, class_probabilities, label_and_max, lilaw_weights
 
 # pruning keeps at least this many rows of each class (its best flagged ones if need be)
@@ -164,32 +164,11 @@ def label_issues_of_fit(estimator, dynamics, fit_data, index):
         labels = class_indices(fit_data.valid)
         frame = label_issue_frame(probabilities, labels, classes, meta_params)
         parts.append(frame.assign(in_validation=True))
-    order = np.argsort(np.concatenate([fit_data.train_rows, fit_data.valid_rows]))
-    frame = pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
-    if index is not None:
-        frame.index = index
+    rows = np.concatenate([fit_data.train_rows, fit_data.valid_rows])
+    frame = pd.concat(parts, ignore_index=True).iloc[np.argsort(rows)].reset_index(drop=True)
+    if index is not None:  # a refit may train on some of the rows only
+        frame.index = index[np.sort(rows)]
     return frame
-
-
-def refit_data(mode, issues, X, y, sample_weight, sensitive_features):
-    """The data of the refit: without the flagged rows (``'prune'``, keeping at least
-    ``MIN_KEPT_PER_CLASS`` of each class), or with each flagged row's weight multiplied by
-    its ``label_quality`` (``'downweight'``).
-
-    Returns
-    -------
-    X, y, sample_weight, sensitive_features
-    """
-    if mode == "prune":
-        keep = rows_to_keep(issues, MIN_KEPT_PER_CLASS)
-        return tuple(
-            None if data is None else take_rows(data, keep)
-            for data in (X, y, sample_weight, sensitive_features)
-        )
-    flagged = issues["is_label_issue"].to_numpy()
-    quality = np.where(flagged, issues["label_quality"].to_numpy(), 1.0)
-    sample_weight = quality if sample_weight is None else quality * sample_weight
-    return X, y, sample_weight, sensitive_features
 
 
 def difficulty_frame(probabilities, target, meta_params):

@@ -138,11 +138,19 @@ class LiLAWLoss(nn.Module):
         A loss that returns one value per sample (``reduction='none'``).
     alpha, beta, delta : float, default=2.0
         Initial values of the meta parameters.
+    detach_weights : bool, default=True
+        Treat the loss weights as constants in the network's gradient, the usual
+        convention of re-weighting: the gradient is ``mean(w_i * dl_i)``. ``False``
+        computes them from the softmax with its graph, as the authors' code does: the
+        gradient is then ``mean(w_i * dl_i + l_i * dw_i)``, whose second term pushes the
+        network to lower the weights of high-loss samples. ``alpha, beta, delta`` get no
+        gradient either way.
     """
 
-    def __init__(self, loss, alpha=2.0, beta=2.0, delta=2.0):
+    def __init__(self, loss, alpha=2.0, beta=2.0, delta=2.0, *, detach_weights=True):
         super().__init__()
         self.loss = loss
+        self.detach_weights = detach_weights
         self.register_buffer("meta_params", torch.tensor([alpha, beta, delta], dtype=torch.float32))
 
     @property
@@ -186,7 +194,7 @@ class LiLAWLoss(nn.Module):
             )
         return losses
 
-    def weights(self, logits, target):
+    def weights(self, logits, target, *, probabilities=None):
         """LiLAW's weight components for a batch, with ``alpha, beta, delta`` held fixed.
 
         Parameters
@@ -195,31 +203,22 @@ class LiLAWLoss(nn.Module):
             Raw scores of the model.
         target : torch.Tensor of shape (n_samples,)
             Class indices.
+        probabilities : torch.Tensor of shape (n_samples, n_classes), default=None
+            The softmax of ``logits`` without a graph, when already computed; used only
+            with ``detach_weights``.
 
         Returns
         -------
         Weights
-            One value per sample in each component, without a graph.
+            One value per sample in each component; with a graph to ``logits`` unless
+            ``detach_weights``.
         """
-        return self.weights_of_probabilities(class_probabilities(logits), target)
-
-    def weights_of_probabilities(self, probabilities, target):
-        """:meth:`weights` from class probabilities already computed (no graph).
-
-        Parameters
-        ----------
-        probabilities : torch.Tensor of shape (n_samples, n_classes)
-            Softmax outputs of the model.
-        target : torch.Tensor of shape (n_samples,)
-            Class indices.
-
-        Returns
-        -------
-        Weights
-        """
+        if not self.detach_weights:
+            probabilities = class_probabilities(logits, keep_graph=True)
+        elif probabilities is None:
+            probabilities = class_probabilities(logits)
         p_label, p_max = label_and_max(probabilities, target)
-        with torch.no_grad():
-            return lilaw_weights(p_label, p_max, self.meta_params)
+        return lilaw_weights(p_label, p_max, self.meta_params)
 
     def forward(self, logits, target):
         """The LiLAW-weighted mean loss, ``mean(w_i * l_i)``.
@@ -234,7 +233,8 @@ class LiLAWLoss(nn.Module):
         Returns
         -------
         torch.Tensor
-            A scalar; gradients flow through the losses, not through the weights.
+            A scalar; gradients flow through the losses, and through the weights unless
+            ``detach_weights``.
         """
         losses = self.per_sample_loss(logits, target)
         return (self.weights(logits, target).total * losses).mean()

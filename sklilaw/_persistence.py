@@ -27,6 +27,7 @@ from torch import nn
 from ._classifier import LiLAWClassifier
 from ._data import TensorBatches
 from ._loss import FocalLoss, GeneralizedCrossEntropy
+from ._noise_handling import AS_CONFIGURED, RECIPES
 from ._random_streams import TORCH_RANDOM_LOCK
 from ._weighting import CATEGORIES
 
@@ -239,8 +240,9 @@ def save_estimator(estimator, path):
     ``beta``, ``delta``) and the optimizer's tensors, plus JSON metadata with the
     constructor parameters that are plain data (numbers, strings, tuples, lists, dicts,
     tensors, and classes from torch's losses and optimizers or sklilaw), ``classes_``,
-    ``n_features_in_``, ``feature_names_in_``, the history and ``label_issues_``.
-    Other parameters (a custom module class or instance, callbacks, a ``RandomState``)
+    ``n_features_in_``, ``feature_names_in_``, the history, ``label_issues_`` and
+    ``trainings_`` (with the recipe of ``noise_handling`` that was kept). Other
+    parameters (a custom module class or instance, callbacks, a ``RandomState``)
     are recorded by name only and must be passed to :func:`load_estimator`.
 
     Parameters
@@ -286,6 +288,12 @@ def save_estimator(estimator, path):
         "label_issues": (
             _label_issues(estimator.label_issues_, classes, tensors)
             if hasattr(estimator, "label_issues_")
+            else None
+        ),
+        "recipe": estimator._recipe_in_use.name,
+        "trainings": (
+            estimator.trainings_.to_dict(orient="list")
+            if hasattr(estimator, "trainings_")
             else None
         ),
     }
@@ -376,6 +384,10 @@ def load_estimator(path, **params):
     estimator.n_features_in_ = header["n_features_in"]
     if header["feature_names_in"] is not None:
         estimator.feature_names_in_ = _decode_array(header["feature_names_in"])
+    recipe = header.get("recipe", AS_CONFIGURED.name)
+    if recipe not in RECIPES:
+        raise ValueError(f"{path} was trained with an unknown recipe {recipe!r}.")
+    estimator._recipe = RECIPES[recipe]  # the criterion that initialize builds
     device = torch.device(estimator.device)
     # the initial weights are overwritten: leave torch's global random state as it was
     devices = [device.index or 0] if device.type == "cuda" else []
@@ -387,4 +399,6 @@ def load_estimator(path, **params):
     estimator.history = History(header["history"])
     if header["label_issues"] is not None:
         estimator.label_issues_ = _load_label_issues(header["label_issues"], classes, tensors)
+    if header.get("trainings") is not None:
+        estimator.trainings_ = pd.DataFrame(header["trainings"])
     return estimator

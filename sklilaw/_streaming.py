@@ -9,7 +9,6 @@ same batches as a fit on the equivalent arrays.
 
 import numpy as np
 import torch
-from sklearn.utils import _safe_indexing
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, Subset, default_collate
 
 
@@ -159,15 +158,15 @@ def class_indices(dataset):
     return dataset.tensors[1].cpu().numpy()
 
 
+def row_weights(dataset):
+    """The sample weights of a meta dataset that fit prepared, on the CPU."""
+    if isinstance(dataset, Rows):
+        return dataset.columns[1].cpu().numpy()
+    return dataset.tensors[2].cpu().numpy()
+
+
 def first_inputs(dataset, n, device):
     """The inputs of the first ``n`` rows of a dataset that fit prepared, on ``device``."""
     if isinstance(dataset, Rows):
         return next(iter(StreamedBatches(dataset, device, batch_size=n)))[0]
     return dataset.tensors[0][:n]
-
-
-def take_rows(data, rows):
-    """Rows ``rows`` of a torch Dataset (as a ``Subset``) or of an array-like."""
-    if isinstance(data, Dataset):
-        return Subset(data, rows)
-    return _safe_indexing(data, rows)

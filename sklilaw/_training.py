@@ -15,7 +15,8 @@ import torch
 from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import noop
 
-from ._loss import LiLAWLoss
+from ._loss import GeneralizedCrossEntropy, LiLAWLoss
+from ._noise_handling import AS_CONFIGURED
 from ._random_streams import TrainingState
 from ._streaming import Rows, StreamedBatches
 from ._weighting import class_probabilities
@@ -30,7 +31,8 @@ class LiLAWTraining:
     """skorch extension points of LiLAW's training, mixed into a ``NeuralNet``.
 
     The estimator it is mixed into provides ``criterion_`` (a :class:`~sklilaw.LiLAWLoss`),
-    ``meta_lr``, ``meta_weight_decay``, ``warmup_epochs``, ``early_stopping`` and, during
+    ``meta_lr``, ``meta_weight_decay``, ``detach_weights``, ``warmup_epochs``,
+    ``early_stopping`` and, during
     fit, ``_meta_batches``, ``_shuffle_generator`` and ``_dynamics``.
     """
 
@@ -47,8 +49,14 @@ class LiLAWTraining:
             ("print_log", PrintLog()),
         ]
 
+    @property
+    def _recipe_in_use(self):
+        """The :class:`Recipe` of the fit's training from scratch (set by fit)."""
+        return vars(self).get("_recipe", AS_CONFIGURED)
+
     def get_default_callbacks(self):
-        """Return skorch's default callbacks, plus ``EarlyStopping`` when ``early_stopping``.
+        """Return skorch's default callbacks, plus ``EarlyStopping`` when ``early_stopping``
+        (or a recipe of ``noise_handling``) asks for it.
 
         Returns
         -------
@@ -56,7 +64,7 @@ class LiLAWTraining:
             Named callbacks; the validation accuracy is recorded as ``valid_acc``.
         """
         callbacks = self._default_callbacks
-        if self.early_stopping:
+        if self.early_stopping or self._recipe_in_use.early_stopping:
             stopper = EarlyStopping(
                 monitor="valid_loss",
                 patience=self.n_iter_no_change,
@@ -71,20 +79,32 @@ class LiLAWTraining:
     def initialize_criterion(self):
         """Wrap the per-sample criterion in a :class:`LiLAWLoss` holding the meta parameters.
 
+        A recipe of ``noise_handling`` may replace ``criterion`` by
+        :class:`~sklilaw.GeneralizedCrossEntropy`.
+
         Returns
         -------
         self : LiLAWClassifier
             The estimator, with ``criterion_`` set.
         """
-        kwargs = self.get_params_for("criterion")
-        takes_reduction = (
-            isinstance(self.criterion, type)
-            and "reduction" in inspect.signature(self.criterion).parameters
+        if self._recipe_in_use.robust_loss:
+            loss = GeneralizedCrossEntropy(reduction="none")
+        else:
+            kwargs = self.get_params_for("criterion")
+            takes_reduction = (
+                isinstance(self.criterion, type)
+                and "reduction" in inspect.signature(self.criterion).parameters
+            )
+            if takes_reduction:
+                kwargs.setdefault("reduction", "none")
+            loss = self.initialized_instance(self.criterion, kwargs)
+        self.criterion_ = LiLAWLoss(
+            loss,
+            self.alpha_init,
+            self.beta_init,
+            self.delta_init,
+            detach_weights=self.detach_weights,
         )
-        if takes_reduction:
-            kwargs.setdefault("reduction", "none")
-        loss = self.initialized_instance(self.criterion, kwargs)
-        self.criterion_ = LiLAWLoss(loss, self.alpha_init, self.beta_init, self.delta_init)
         self.criterion_.add_module("training_state", TrainingState())
         return self
 
@@ -206,8 +226,8 @@ class LiLAWTraining:
         if self._in_warmup():  # unweighted: the loss weights are the sample weights
             mean_weight, loss_weights = 1.0, sample_weight
         else:
-            weights = self.criterion_.weights_of_probabilities(probabilities, yi).total
-            mean_weight, loss_weights = weights.mean().item(), weights * sample_weight
+            weights = self.criterion_.weights(y_pred, yi, probabilities=probabilities).total
+            mean_weight, loss_weights = weights.detach().mean().item(), weights * sample_weight
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=loss_weights)
         if not torch.isfinite(loss):
             epoch, batch_number = len(self.history), len(self.history[-1, "batches"])

@@ -49,19 +49,22 @@ class Weights(NamedTuple):
         return self.easy + self.moderate + self.hard
 
 
-def class_probabilities(logits):
-    """Softmax over the classes, in float32 or wider and without a graph.
+def class_probabilities(logits, *, keep_graph=False):
+    """Softmax over the classes, in float32 or wider, without a graph by default.
 
     Parameters
     ----------
     logits : torch.Tensor of shape (n_samples, n_classes)
         Raw scores of the model.
+    keep_graph : bool, default=False
+        Keep the graph to ``logits``: the authors' code differentiates the loss weights
+        through the softmax (see ``LiLAWLoss``'s ``detach_weights``).
 
     Returns
     -------
     torch.Tensor of shape (n_samples, n_classes)
     """
-    with torch.no_grad():
+    with torch.set_grad_enabled(keep_graph and torch.is_grad_enabled()):
         if logits.dtype in (torch.float16, torch.bfloat16):
             logits = logits.float()
         return torch.softmax(logits, dim=1)
@@ -80,8 +83,8 @@ def label_probabilities(logits, target):
     Returns
     -------
     p_label, p_max : torch.Tensor of shape (n_samples,)
-        Computed in float32 or wider and without a graph: LiLAW never differentiates
-        through them.
+        Computed in float32 or wider and without a graph: the meta step never
+        differentiates through them.
     """
     return label_and_max(class_probabilities(logits), target)
 

@@ -12,7 +12,7 @@ LAYERS = [
     ["_weighting"],
     ["_loss", "_mlp", "_data", "_streaming", "_random_streams", "_rollback"],
     ["_validation", "_split", "_label_issues"],
-    ["_fit_data"],
+    ["_fit_data", "_noise_handling"],
     ["_training"],
     ["_classifier"],
     ["_accelerate", "_persistence", "baselines", "noise", "datasets", "plotting"],

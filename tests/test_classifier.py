@@ -147,6 +147,40 @@ def test_training_loss_is_the_mean_of_lilaw_weight_times_loss(iris, sample_weigh
     assert abs(expected - unweighted) > 0.1 * unweighted
 
 
+@pytest.mark.parametrize("detach_weights", [True, False])
+def test_one_training_step_follows_the_gradient_of_the_weighted_loss(iris, detach_weights):
+    """One full-batch SGD step (lr 1) moves the module's parameters by minus the gradient
+    of mean(w * CE) over the training rows, with ``w`` a constant (the default) or, as in
+    the authors' code, differentiated through the softmax."""
+    X, y = iris
+    params = dict(
+        max_epochs=1,
+        batch_size=len(y),
+        optimizer=torch.optim.SGD,
+        lr=1.0,
+        weight_decay=0.0,
+        random_state=0,
+        detach_weights=detach_weights,
+    )
+    clf = LiLAWClassifier(**params).fit(X, y)
+    start = LiLAWClassifier(**dict(params, lr=0.0)).fit(X, y).module_
+    start.zero_grad()
+    train = ~clf.label_issues_["in_validation"].to_numpy()
+    inputs = torch.tensor(X[train], dtype=torch.float32)
+    target = torch.as_tensor(np.searchsorted(clf.classes_, y[train]))
+    s = torch.softmax(start(inputs).double(), dim=1)
+    s_weights = s.detach() if detach_weights else s
+    a, m = s_weights[torch.arange(len(target)), target], s_weights.max(dim=1).values
+    w = torch.sigmoid(2 * a - m) + torch.sigmoid(-(2 * a - m)) + torch.exp(-((2 * a - m) ** 2) / 2)
+    loss = (w * -torch.log(s[torch.arange(len(target)), target])).mean()
+    loss.backward()
+    for before, after in zip(start.parameters(), clf.module_.parameters(), strict=True):
+        np.testing.assert_allclose(
+            (before - after).detach().numpy(), before.grad.numpy(), rtol=1e-3, atol=1e-6
+        )
+    assert clf.criterion_.detach_weights is detach_weights
+
+
 def test_sample_weights_of_validation_rows_weigh_the_meta_gradient(iris):
     """The meta recursion of LILAW.md with each validation loss multiplied by its row's
     sample weight, on a frozen model whose validation split is one meta batch."""
@@ -774,71 +808,6 @@ def test_with_a_given_validation_set_every_row_of_X_is_judged_as_training_data(i
     X, y = iris
     clf = LiLAWClassifier(**FAST).fit(X, y, X_val=X[:20], y_val=y[:20])
     assert len(clf.label_issues_) == 150 and not clf.label_issues_["in_validation"].any()
-
-
-class _RecordingWeights(LiLAWClassifier):
-    """Keeps the sample weights of every training batch, per fit."""
-
-    def initialize(self):
-        self.seen_weights_ = []
-        return super().initialize()
-
-    def train_step_single(self, batch, **fit_params):
-        self.seen_weights_.append(batch[2].numpy().copy())
-        return super().train_step_single(batch, **fit_params)
-
-
-@pytest.fixture(scope="module")
-def noisy_digits(digits):
-    X, y = digits
-    y_noisy, flipped = symmetric_label_noise(y, 0.3, random_state=0)
-    return X, y_noisy, flipped
-
-
-def test_prune_refit_trains_again_without_the_flagged_samples(noisy_digits):
-    X, y, _ = noisy_digits
-    params = dict(max_epochs=10, random_state=0)
-    first = LiLAWClassifier(**params).fit(X, y)
-    flagged = first.label_issues_["is_label_issue"].to_numpy()
-    assert flagged.sum() > 100
-    pruned = LiLAWClassifier(**params, label_issues_refit="prune").fit(X, y)
-    pd.testing.assert_frame_equal(pruned.label_issues_, first.label_issues_)
-    n_kept = len(y) - flagged.sum()
-    trained_on = sum(b.get("train_batch_size", 0) for b in pruned.history[0, "batches"])
-    assert trained_on == n_kept - int(np.ceil(0.15 * n_kept))
-    np.testing.assert_array_equal(pruned.classes_, np.arange(10))
-    reference = LiLAWClassifier(**params).partial_fit(X[~flagged], y[~flagged], classes=range(10))
-    np.testing.assert_array_equal(pruned.predict_proba(X), reference.predict_proba(X))
-
-
-def test_prune_refit_keeps_enough_of_a_class_that_is_mostly_flagged(iris):
-    X, y = iris
-    y = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
-    rare = np.arange(0, 50, 8)  # 7 setosa flowers labelled as a class of their own
-    y[rare] = "rare"
-    params = dict(max_epochs=10, batch_size=32, random_state=0)
-    issues = LiLAWClassifier(**params).fit(X, y).label_issues_
-    assert issues["is_label_issue"].to_numpy()[rare].sum() > 2  # fewer than 5 left
-    pruned = _RecordingWeights(**params, label_issues_refit="prune").fit(X, y)
-    pd.testing.assert_frame_equal(pruned.label_issues_, issues)
-    np.testing.assert_array_equal(pruned.classes_, ["rare", "setosa", "versicolor", "virginica"])
-    n_kept = (~issues["is_label_issue"]).sum() + 5 - (~issues["is_label_issue"][rare]).sum()
-    n_trained = n_kept - int(np.ceil(0.15 * n_kept))
-    assert len(np.concatenate(pruned.seen_weights_)) == 10 * n_trained
-
-
-def test_downweight_refit_multiplies_flagged_weights_by_label_quality(noisy_digits):
-    X, y, _ = noisy_digits
-    clf = _RecordingWeights(max_epochs=4, random_state=0, label_issues_refit="downweight")
-    clf.fit(X, y, sample_weight=np.full(len(y), 2.0))
-    issues = clf.label_issues_
-    expected = 2.0 * np.where(issues["is_label_issue"], issues["label_quality"], 1.0)
-    seen = np.concatenate(clf.seen_weights_)  # the refit's batches (initialize reset them)
-    trained = ~issues["in_validation"].to_numpy()
-    n_train = int(trained.sum())
-    assert len(seen) == 4 * n_train
-    np.testing.assert_allclose(np.sort(seen[:n_train]), np.sort(expected[trained]), rtol=1e-6)
-    assert (seen < 2.0).sum() > 0
 
 
 class _NaNInSecondTraining(nn.Module):

@@ -144,6 +144,37 @@ def test_weights_carry_no_gradient_to_the_model(batch):
     np.testing.assert_allclose(logits.grad.numpy(), expected, rtol=1e-5, atol=1e-7)
 
 
+def _authors_loss(logits, target, alpha, beta, delta):
+    """``mean(w_i * l_i)`` of LILAW.md in float64 torch, ``w`` built from the softmax with
+    its graph, as the authors' code builds it."""
+    s = torch.softmax(logits.double(), dim=1)
+    a = s[torch.arange(len(target)), target]
+    m = s.max(dim=1).values
+    w = (
+        torch.sigmoid(alpha * a - m)
+        + torch.sigmoid(-(beta * a - m))
+        + torch.exp(-((delta * a - m) ** 2) / 2)
+    )
+    return (w * -torch.log(a)).mean()
+
+
+def test_without_detach_the_weights_carry_their_gradient_to_the_model(batch):
+    logits, target = batch
+    expected_logits = logits.double().requires_grad_(True)
+    _authors_loss(expected_logits, target, **META).backward()
+    logits.requires_grad_(True)
+    criterion = LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), **META, detach_weights=False)
+    criterion(logits, target).backward()
+    np.testing.assert_allclose(
+        logits.grad.numpy(), expected_logits.grad.numpy(), rtol=1e-4, atol=1e-7
+    )
+    # and it is another gradient than the detached one
+    detached = logits.detach().clone().requires_grad_(True)
+    LiLAWLoss(nn.CrossEntropyLoss(reduction="none"), **META)(detached, target).backward()
+    assert np.abs(detached.grad.numpy() - logits.grad.numpy()).max() > 1e-3
+    assert criterion.meta_params.grad is None
+
+
 def test_half_precision_logits_give_float32_per_sample_losses(batch):
     logits, target = batch
     half = logits.to(torch.bfloat16)

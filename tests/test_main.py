@@ -30,7 +30,7 @@ def test_demo_prints_a_table_of_the_three_methods(capsys):
         assert int(lilaw["errors_injected"]) == 22  # 20% of the 112 training labels
         # flagging beats chance: more of the flagged labels are flipped than of all labels
         assert int(lilaw["errors_found"]) / int(lilaw["flagged"]) > 0.2
-    assert "recommended for noisy labels: criterion=GeneralizedCrossEntropy, " in out
+    assert "recommended for noisy labels: noise_handling='auto' (why:" in out
 
 
 def test_demo_rejects_an_unknown_dataset(capsys):

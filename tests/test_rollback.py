@@ -208,8 +208,8 @@ def test_ctrl_c_stops_the_whole_fit_and_leaves_a_usable_model(tmp_path, training
     # (3 epochs) when the refit was interrupted
     assert result["proba"] == result["first_model_proba"]
     if training == 1:
-        assert "label_issues_refit='prune' is skipped" in err
+        assert "the refit (prune) is skipped, the interrupted model kept" in err
         assert result["epochs"] == 2
     else:
-        assert "The refit was interrupted" in err
+        assert "Training 'refit (prune)' was interrupted (Ctrl-C)" in err
         assert result["epochs"] == 3

@@ -1,6 +1,9 @@
 """Fitting on a torch Dataset: split by index, batches streamed, same model as on arrays."""
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.datasets import load_digits
@@ -79,9 +82,15 @@ def test_clean_validation_dataset():
 
 
 def test_prune_refit_on_a_dataset():
-    # the second training runs on a Subset of the dataset
-    streamed = fit(Pairs(X, y), None, label_issues_refit="prune")
-    assert_same_model(streamed, fit(X, y, label_issues_refit="prune"))
+    # the second training reads some of the dataset's rows; kept or rolled back (with a
+    # warning), it is the same as on arrays
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        streamed = fit(Pairs(X, y), None, label_issues_refit="prune")
+        in_memory = fit(X, y, label_issues_refit="prune")
+    assert_same_model(streamed, in_memory)
+    pd.testing.assert_frame_equal(streamed.trainings_, in_memory.trainings_)
+    assert len(streamed.trainings_) == 2
 
 
 class SmallCNN(nn.Module):

@@ -51,15 +51,16 @@ def clean_learning(data, n_features, epochs, seed):
 
 
 PLAIN = "plain skorch"
+PLAIN_EARLY_STOPPING = "plain skorch + early stopping"
 # the configuration the README recommends for noisy labels (sklilaw/_demo.py), and the
 # largest gap in median test accuracy to the best method that still counts as a tie
-RECOMMENDED = "LiLAW + GCE + early stopping + refit (prune)"
+RECOMMENDED = "noise_handling='auto'"
 TIE = 0.01
 EARLY_STOPPING = {"early_stopping": True, "n_iter_no_change": PATIENCE}
 # name -> factory(data, n_features, epochs, seed) -> unfitted estimator
 METHODS = {
     PLAIN: lambda d, f, e, s: skorch_net(d, f, e, s),
-    "plain skorch + early stopping": lambda d, f, e, s: skorch_net(
+    PLAIN_EARLY_STOPPING: lambda d, f, e, s: skorch_net(
         d, f, e, s, callbacks=[EarlyStopping(patience=PATIENCE, load_best=True)]
     ),
     "GCE (q=0.7)": lambda d, f, e, s: skorch_net(
@@ -77,6 +78,10 @@ METHODS = {
         d, f, e, s, warmup_epochs=e, **EARLY_STOPPING
     ),
     "LiLAW": lambda d, f, e, s: lilaw(d, f, e, s),
+    # the authors' code: weights differentiated through the softmax, one unweighted epoch
+    "LiLAW (authors' gradient, warm-up 1)": lambda d, f, e, s: lilaw(
+        d, f, e, s, detach_weights=False, warmup_epochs=1
+    ),
     "LiLAW + early stopping": lambda d, f, e, s: lilaw(d, f, e, s, **EARLY_STOPPING),
     "LiLAW + GCE": lambda d, f, e, s: lilaw(d, f, e, s, criterion=GeneralizedCrossEntropy),
     "LiLAW + refit (prune)": lambda d, f, e, s: lilaw(d, f, e, s, label_issues_refit="prune"),
@@ -89,25 +94,25 @@ METHODS = {
     "LiLAW + GCE + early stopping + refit (prune)": lambda d, f, e, s: lilaw(
         d, f, e, s, criterion=GeneralizedCrossEntropy, label_issues_refit="prune", **EARLY_STOPPING
     ),
-    "LiLAW, no meta step + GCE + early stopping + refit (prune)": lambda d, f, e, s: lilaw(
-        d,
-        f,
-        e,
-        s,
-        warmup_epochs=e,
-        criterion=GeneralizedCrossEntropy,
-        label_issues_refit="prune",
-        **EARLY_STOPPING,
+    RECOMMENDED: lambda d, f, e, s: lilaw(
+        d, f, e, s, noise_handling="auto", n_iter_no_change=PATIENCE
     ),
     "cleanlab CleanLearning": clean_learning,
 }
 # the rows of the weight table (they learn alpha, beta, delta) and rows left out of the
 # detection tables (their label_issues_ is the first training's, i.e. another row's)
-WEIGHTED = ("LiLAW", "LiLAW + early stopping", "LiLAW + GCE")
+WEIGHTED = (
+    "LiLAW",
+    "LiLAW (authors' gradient, warm-up 1)",
+    "LiLAW + early stopping",
+    "LiLAW + GCE",
+)
 REFIT = (
     "LiLAW + refit (prune)",
     "LiLAW + refit (downweight)",
     "LiLAW + early stopping + refit (prune)",
+    "LiLAW + GCE + early stopping + refit (prune)",
+    RECOMMENDED,
 )
 
 
@@ -191,7 +196,18 @@ def epochs_run(model):
     net = model.net if isinstance(model, SeededSkorch) else model
     if isinstance(net, CleanLearning):
         net = net.clf
+    trainings = getattr(net, "trainings_", None)
+    if trainings is not None:
+        return int(trainings["epochs"].sum())  # of all the fit's trainings
     return len(net.history)
+
+
+def kept_training(model):
+    """The name of the training whose model a LiLAW fit kept (see ``trainings_``)."""
+    trainings = getattr(model, "trainings_", None)
+    if trainings is None:
+        return None
+    return trainings.loc[trainings["kept"], "training"].item()
 
 
 # --------------------------------------------------------------------------- running
@@ -216,6 +232,7 @@ def run_cell(data, split_, noise, seed, epochs, methods, rotation):
             "fit_s": seconds,
             "load_1min": load,
             "epochs_run": epochs_run(model),
+            "kept_training": kept_training(model),
             "n_train": len(y_noisy),
             "n_features": n_features,
             "n_flipped": int(flipped.sum()),
