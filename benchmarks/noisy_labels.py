@@ -30,19 +30,25 @@ Adam with lr 1e-3 and weight decay 1e-4, batches of 128, the same number of epoc
    step + early stopping`` (``early_stopping=True, n_iter_no_change=PATIENCE``),
    separates what LiLAW's early stopping does from what its weights do.
 5. ``LiLAW``: ``LiLAWClassifier(max_epochs=E, random_state=seed)``, the paper's method
-   with the package defaults (those of the authors' code).
+   with the package defaults (those of the authors' code, the weights detached).
+   ``LiLAW (authors' gradient, warm-up 1)``: ``detach_weights=False, warmup_epochs=1``,
+   the weights differentiated through the softmax and one unweighted first epoch, as
+   the authors' code trains.
 6. ``LiLAW + early stopping``: ``early_stopping=True, n_iter_no_change=PATIENCE``.
 7. ``LiLAW + refit (prune)`` / ``LiLAW + refit (downweight)``:
    ``label_issues_refit="prune"`` / ``"downweight"``: a second training from scratch
-   without (or with less weight on) the rows that the first training's ``label_issues_``
-   flags.
+   without (or with less weight on) the training rows that the first training's
+   ``label_issues_`` flags, validated on the first training's validation rows and kept
+   only if its accuracy there is at least the first model's.
 8. ``LiLAW + GCE``: ``criterion=sklilaw.GeneralizedCrossEntropy`` (q=0.7), LiLAW's
    weights on the robust loss's per-sample values.
-9. Combinations, candidates for the configuration the README recommends:
-   ``LiLAW + early stopping + refit (prune)``, ``LiLAW + GCE + early stopping + refit
-   (prune)``, and the latter's twin without meta steps (``warmup_epochs=E``), which
-   says how much of the combination's result is due to LiLAW's weights.
-10. ``cleanlab CleanLearning``: ``cleanlab.classification.CleanLearning(clf=wrapper,
+9. ``LiLAW + early stopping + refit (prune)`` and ``LiLAW + GCE + early stopping + refit
+   (prune)`` (the configuration the README recommended before ``noise_handling``).
+10. ``noise_handling='auto'``: ``LiLAWClassifier(noise_handling="auto",
+   n_iter_no_change=PATIENCE)``, the configuration the README recommends: two trainings
+   with early stopping (``criterion`` and GCE), the one of higher validation accuracy
+   kept, then its guarded pruning refit.
+11. ``cleanlab CleanLearning``: ``cleanlab.classification.CleanLearning(clf=wrapper,
    seed=seed, cv_n_folds=5)``: 5-fold cross-validated out-of-sample probabilities,
    confident learning to find label issues, then a final fit on the rows not flagged.
    The wrapper is ``LiLAWClassifier(warmup_epochs=E, max_epochs=E, random_state=seed)``,
