@@ -121,15 +121,15 @@ def load_ecg5000_fcn(args):
     """
     from sklilaw.datasets import load_ecg5000  # only needed for this data set
 
-    X = {part: load_ecg5000(subset=part, return_X_y=True) for part in ("train", "test")}
-    labels, counts = np.unique(X["train"][1], return_counts=True)
+    X_train, y_train = load_ecg5000(return_X_y=True)
+    X_test, y_test = load_ecg5000(subset="test", return_X_y=True)
+    labels, counts = np.unique(y_train, return_counts=True)
     small = labels[counts < MIN_CLASS_SIZE]
-    X = {part: (x[~np.isin(y, small)], y[~np.isin(y, small)]) for part, (x, y) in X.items()}
-    (X_train, y_train), (X_test, y_test) = X["train"], X["test"]
+    train, test = ~np.isin(y_train, small), ~np.isin(y_test, small)
     channels = ", ".join(map(str, BenchFCN.CHANNELS))
     description = (
-        f"ECG5000, the UCR archive's split: trained on its training part ({len(y_train)} "
-        f"heartbeats), tested on its test part ({len(y_test)}), without class "
+        f"ECG5000, the UCR archive's split: trained on its training part ({train.sum()} "
+        f"heartbeats), tested on its test part ({test.sum()}), without class "
         f"{', '.join(map(str, small))} (fewer than {MIN_CLASS_SIZE} training heartbeats); "
         "the series are already z-normalised per heartbeat, so no further scaling; FCN "
         "(Wang et al. 2017: convolutions of width 8, 5, 3 with batch norm, global average "
@@ -138,11 +138,11 @@ def load_ecg5000_fcn(args):
     return Dataset(
         "ecg5000",
         description,
-        np.concatenate([X_train, X_test]),
-        LabelEncoder().fit_transform(np.concatenate([y_train, y_test])),
+        np.concatenate([X_train[train], X_test[test]]),
+        LabelEncoder().fit_transform(np.concatenate([y_train[train], y_test[test]])),
         FunctionTransformer,
         module=BenchFCN,
-        test_rows=np.repeat([False, True], [len(y_train), len(y_test)]),
+        test_rows=np.repeat([False, True], [train.sum(), test.sum()]),
     )
 
 
