@@ -3,11 +3,12 @@
 What it measures
 ----------------
 For every data set, seed and noise setting, the data are split 75/25 (stratified,
-seeded by the seed); label noise is injected into the training part only, with
-``sklilaw.noise`` (seeded by the seed), and every method is fitted on the noisy training
-labels and scored on the *clean* test labels. The methods (all with the same network,
-Adam with lr 1e-3 and weight decay 1e-4, batches of 128, the same number of epochs, and
-15% of the training data held out, stratified, as validation data):
+seeded by the seed; ECG5000 keeps the UCR archive's own split); label noise is injected
+into the training part only, with ``sklilaw.noise`` (seeded by the seed), and every
+method is fitted on the noisy training labels and scored on the *clean* test labels. The
+methods (all with the same network, Adam with lr 1e-3 and weight decay 1e-4, batches of
+128, the same number of epochs, and 15% of the training data held out, stratified, as
+validation data):
 
 1. ``plain skorch``: ``sklilaw.baselines.plain_skorch(module, max_epochs=E,
    train_split=ValidSplit(0.15, stratified=True, random_state=seed))``, fed float32 ``X``
@@ -105,10 +106,12 @@ the same module for every method), ``breast_cancer`` (``load_breast_cancer``,
 standardised, the MLP), ``adult`` (UCI Adult through ``sklilaw.datasets.load_adult``,
 which reads ``$SKLILAW_DATA/adult/``; one-hot categories and standardised numbers; a
 stratified subsample of ``--adult-samples`` rows, since 48,842 rows times all the fits
-above takes hours on 2 cores) and ``ecg5000`` (ECG5000's training part through
-``sklilaw.datasets.load_ecg5000``, from ``$SKLILAW_DATA/ecg5000/``; 500 heartbeats of
-140 values; ``ECGNet`` of ``_bench/models.py``, a 1-D CNN with jitter and scaling
-augmentations in training mode; the class of 2 heartbeats is dropped, see
+above takes hours on 2 cores) and ``ecg5000`` (ECG5000 through
+``sklilaw.datasets.load_ecg5000``, from ``$SKLILAW_DATA/ecg5000/``, heartbeats of 140
+values, split as the UCR archive splits it: the methods train on its training part of
+500 heartbeats and are scored on its test part of 4,500, the same for every seed;
+``BenchFCN`` of ``_bench/models.py``, ``sklilaw.FCN`` with a quarter of the paper's
+channels; class 5, with 2 training heartbeats, is left out of both parts, see
 ``MIN_CLASS_SIZE``). A new data set is one more entry in ``DATASETS`` of
 ``_bench/noisy_data.py``: a function that returns a ``Dataset``; a new method is one
 more entry in ``METHODS`` of ``_bench/noisy_methods.py``.

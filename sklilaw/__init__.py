@@ -4,6 +4,7 @@ from . import datasets, fairness
 from ._accelerate import AcceleratedLiLAWClassifier
 from ._classifier import LiLAWClassifier
 from ._data import TensorBatches
+from ._fcn import FCN
 from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
 from ._mlp import MLP
 from ._persistence import load_estimator, save_estimator
@@ -13,6 +14,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AcceleratedLiLAWClassifier",
+    "FCN",
     "FocalLoss",
     "GeneralizedCrossEntropy",
     "LiLAWClassifier",

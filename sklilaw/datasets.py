@@ -6,7 +6,8 @@ not given, from the directory named by the environment variable ``SKLILAW_DATA``
     <data_home>/adult/adult.data       UCI Adult, training part
     <data_home>/adult/adult.test       UCI Adult, test part
     <data_home>/adult/adult.names      its description (optional)
-    <data_home>/ecg5000/ECG5000_TRAIN.txt
+    <data_home>/ecg5000/ECG5000_TRAIN.txt   ECG5000, the UCR archive's training part
+    <data_home>/ecg5000/ECG5000_TEST.txt    and its test part
 
 Without local files, :func:`load_adult` downloads the same data set from OpenML (id 1590)
 through :func:`fairlearn.datasets.fetch_adult`.
@@ -41,7 +42,8 @@ ADULT_FEATURES = [
 ]
 ADULT_TARGET = "class"
 ADULT_FILES = ("adult.data", "adult.test")
-ECG5000_FILE = "ECG5000_TRAIN.txt"
+ECG5000_FILES = {"train": ("ECG5000_TRAIN.txt",), "test": ("ECG5000_TEST.txt",)}
+ECG5000_FILES["all"] = ECG5000_FILES["train"] + ECG5000_FILES["test"]
 
 
 def _data_dir(data_home):
@@ -216,20 +218,34 @@ def _bunch(frame, feature_names, target, descr, as_frame, return_X_y):
     )
 
 
-def load_ecg5000(data_home=None, *, as_frame=False, return_X_y=False):
-    """Load the training part of ECG5000: 500 heartbeats of 140 samples in 5 classes.
+def load_ecg5000(data_home=None, *, subset="train", as_frame=False, return_X_y=False):
+    """Load ECG5000: heartbeats of 140 samples in 5 classes, the UCR archive's split.
 
-    From the UCR time-series archive (BIDMC congestive heart failure database). Classes
-    are imbalanced: 292, 177, 10, 19 and 2 heartbeats. There is no online fallback: the
-    file is read from ``data_home/ecg5000/ECG5000_TRAIN.txt`` or
-    ``$SKLILAW_DATA/ecg5000/ECG5000_TRAIN.txt`` (one heartbeat per line: the class, then
-    the 140 values, separated by whitespace).
+    From the UCR time-series archive (BIDMC congestive heart failure database). The
+    archive splits the 5,000 heartbeats into a training part of 500 and a test part of
+    4,500; its papers train on the first and report accuracy on the second. Classes are
+    imbalanced:
+
+    ========  ======  ==================================
+    subset    rows    heartbeats of classes 1-5
+    ========  ======  ==================================
+    train     500     292, 177, 10, 19, 2
+    test      4,500   2,627, 1,590, 86, 175, 22
+    all       5,000   train rows first, then test rows
+    ========  ======  ==================================
+
+    There is no online fallback: the files are read from ``data_home/ecg5000/`` or
+    ``$SKLILAW_DATA/ecg5000/`` (``ECG5000_TRAIN.txt`` and ``ECG5000_TEST.txt``, one
+    heartbeat per line: the class, then the 140 values, separated by whitespace).
 
     Parameters
     ----------
     data_home : str or path-like, default=None
-        Folder that holds ``ecg5000/ECG5000_TRAIN.txt``. ``None`` uses the environment
-        variable ``SKLILAW_DATA``.
+        Folder that holds ``ecg5000/ECG5000_TRAIN.txt`` and ``ecg5000/ECG5000_TEST.txt``.
+        ``None`` uses the environment variable ``SKLILAW_DATA``.
+    subset : {"train", "test", "all"}, default="train"
+        The part to load, as in :func:`sklearn.datasets.fetch_20newsgroups`: the
+        training part, the test part, or both (training rows first).
     as_frame : bool, default=False
         Return a DataFrame (columns ``t000`` to ``t139``) and a Series named ``class``.
     return_X_y : bool, default=False
@@ -238,32 +254,53 @@ def load_ecg5000(data_home=None, *, as_frame=False, return_X_y=False):
     Returns
     -------
     data : sklearn.utils.Bunch
-        ``data`` (float array of shape (500, 140) or DataFrame), ``target`` (int class
-        labels 1-5), ``frame`` (or None when ``as_frame=False``), ``feature_names``,
-        ``target_names`` (``['class']``), ``categories`` (None) and ``DESCR``.
+        ``data`` (float array of shape (n_heartbeats, 140) or DataFrame), ``target`` (int
+        class labels 1-5), ``frame`` (or None when ``as_frame=False``),
+        ``feature_names``, ``target_names`` (``['class']``), ``categories`` (None) and
+        ``DESCR``.
     (data, target) : tuple
         When ``return_X_y=True``.
 
     Raises
     ------
+    ValueError
+        When ``subset`` is not one of ``"train"``, ``"test"``, ``"all"``.
     FileNotFoundError
-        When the file is not there; the message says where to put it.
+        When a file of the subset is not there; the message names it and says where to
+        put it.
 
     Examples
     --------
     >>> from sklilaw.datasets import load_ecg5000
-    >>> X, y = load_ecg5000(return_X_y=True)  # doctest: +SKIP
-    >>> X.shape, np.bincount(y)[1:].tolist()  # doctest: +SKIP
-    ((500, 140), [292, 177, 10, 19, 2])
+    >>> X_train, y_train = load_ecg5000(return_X_y=True)  # doctest: +SKIP
+    >>> X_test, y_test = load_ecg5000(subset="test", return_X_y=True)  # doctest: +SKIP
+    >>> X_train.shape, X_test.shape  # doctest: +SKIP
+    ((500, 140), (4500, 140))
+    >>> np.bincount(y_train)[1:].tolist()  # doctest: +SKIP
+    [292, 177, 10, 19, 2]
     """
+    if subset not in ECG5000_FILES:
+        raise ValueError(
+            f"subset={subset!r} is not one of {list(ECG5000_FILES)}: 'train' is the UCR "
+            "archive's training part, 'test' its test part, 'all' both."
+        )
     folder = _data_dir(data_home)
-    path = folder / "ecg5000" / ECG5000_FILE if folder is not None else None
-    if path is None or not path.is_file():
-        layout = f"ecg5000/{ECG5000_FILE} (the UCR archive's ECG5000 training part)"
-        raise FileNotFoundError(_missing_data_message("ECG5000", layout, data_home))
-    values = np.loadtxt(path)
+    names = ECG5000_FILES[subset]
+    missing = [
+        name for name in names if folder is None or not (folder / "ecg5000" / name).is_file()
+    ]
+    if missing:
+        layout = " and ".join(f"ecg5000/{name}" for name in missing)
+        what = f"ECG5000 ({', '.join(missing)})"
+        raise FileNotFoundError(
+            _missing_data_message(what, f"{layout} (the UCR archive's files)", data_home)
+        )
+    paths = [folder / "ecg5000" / name for name in names]
+    values = np.concatenate([np.loadtxt(path, ndmin=2) for path in paths])
     feature_names = [f"t{i:03d}" for i in range(values.shape[1] - 1)]
     frame = pd.DataFrame(values[:, 1:], columns=feature_names)
     frame["class"] = values[:, 0].astype(np.int64)
-    descr = f"ECG5000, the UCR archive's training part, read from {path}."
+    parts = {"train": "training part", "test": "test part", "all": "training and test parts"}
+    read = ", ".join(str(path) for path in paths)
+    descr = f"ECG5000, the UCR archive's {parts[subset]}, read from {read}."
     return _bunch(frame, feature_names, "class", descr, as_frame, return_X_y)

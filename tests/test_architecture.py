@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sklilaw"
 # bottom first; a module may import the modules of earlier layers only
 LAYERS = [
     ["_weighting"],
-    ["_loss", "_mlp", "_data", "_streaming", "_random_streams", "_rollback"],
+    ["_loss", "_mlp", "_fcn", "_data", "_streaming", "_random_streams", "_rollback"],
     ["_validation", "_split", "_label_issues"],
     ["_fit_data", "_noise_handling"],
     ["_training"],

@@ -143,17 +143,63 @@ def test_adult_online_fallback_goes_through_fairlearn(tmp_path, monkeypatch):
     assert bunch.target.tolist() == [">50K"] and bunch.DESCR == "OpenML 1590"
 
 
-def test_ecg5000():
-    folder = _shared_data("ecg5000/ECG5000_TRAIN.txt")
-    X, y = load_ecg5000(data_home=folder, return_X_y=True)
-    assert X.shape == (500, 140) and X.dtype == np.float64
-    assert np.bincount(y).tolist() == [0, 292, 177, 10, 19, 2]
-    bunch = load_ecg5000(data_home=folder, as_frame=True)
-    assert bunch.frame.shape == (500, 141) and bunch.target.name == "class"
+ECG5000_FILES = ("ecg5000/ECG5000_TRAIN.txt", "ecg5000/ECG5000_TEST.txt")
+
+
+@pytest.mark.parametrize(
+    ("subset", "counts"),
+    [
+        ("train", [292, 177, 10, 19, 2]),
+        ("test", [2627, 1590, 86, 175, 22]),
+        ("all", [2919, 1767, 96, 194, 24]),
+    ],
+)
+def test_ecg5000_subsets(subset, counts):
+    folder = _shared_data(*ECG5000_FILES)
+    X, y = load_ecg5000(data_home=folder, subset=subset, return_X_y=True)
+    assert X.shape == (sum(counts), 140) and X.dtype == np.float64
+    assert np.bincount(y).tolist() == [0, *counts]
+
+
+def test_ecg5000_all_is_train_then_test():
+    folder = _shared_data(*ECG5000_FILES)
+    X_train, y_train = load_ecg5000(data_home=folder, return_X_y=True)
+    X_test, y_test = load_ecg5000(data_home=folder, subset="test", return_X_y=True)
+    bunch = load_ecg5000(data_home=folder, subset="all")
+    np.testing.assert_array_equal(bunch.data, np.concatenate([X_train, X_test]))
+    np.testing.assert_array_equal(bunch.target, np.concatenate([y_train, y_test]))
+    assert "training and test parts" in bunch.DESCR
+
+
+def test_ecg5000_as_frame():
+    folder = _shared_data(*ECG5000_FILES)
+    X, y = load_ecg5000(data_home=folder, subset="test", return_X_y=True)
+    bunch = load_ecg5000(data_home=folder, subset="test", as_frame=True)
+    assert bunch.frame.shape == (4500, 141) and bunch.target.name == "class"
     np.testing.assert_array_equal(bunch.data.to_numpy(), X)
     assert bunch.feature_names[0] == "t000" and bunch.feature_names[-1] == "t139"
+    assert "test part" in bunch.DESCR
 
 
-def test_ecg5000_missing_file_says_where_it_goes(tmp_path):
-    with pytest.raises(FileNotFoundError, match="ecg5000/ECG5000_TRAIN.txt"):
-        load_ecg5000(data_home=tmp_path)
+def test_ecg5000_rejects_an_unknown_subset(tmp_path):
+    with pytest.raises(
+        ValueError, match=r"subset='TRAIN' is not one of \['train', 'test', 'all'\]"
+    ):
+        load_ecg5000(data_home=tmp_path, subset="TRAIN")
+
+
+def test_ecg5000_missing_file_says_which_and_where_it_goes(tmp_path, monkeypatch):
+    (tmp_path / "ecg5000").mkdir()
+    (tmp_path / "ecg5000" / "ECG5000_TRAIN.txt").write_text("1 0.5 -0.5\n2 0.1 0.2\n")
+    X, y = load_ecg5000(data_home=tmp_path, return_X_y=True)
+    assert X.shape == (2, 2) and y.tolist() == [1, 2]
+    for subset in ("test", "all"):
+        with pytest.raises(FileNotFoundError) as excinfo:
+            load_ecg5000(data_home=tmp_path, subset=subset)
+        message = str(excinfo.value)
+        assert message.startswith("ECG5000 (ECG5000_TEST.txt) not found")
+        assert f"Looked in data_home='{tmp_path}'" in message
+        assert "ecg5000/ECG5000_TEST.txt" in message and "ECG5000_TRAIN" not in message
+    monkeypatch.delenv("SKLILAW_DATA", raising=False)
+    with pytest.raises(FileNotFoundError, match="Neither data_home nor SKLILAW_DATA is set"):
+        load_ecg5000(subset="all")

@@ -25,6 +25,7 @@ MODULES_WITH_EXAMPLES = [
     "sklilaw._classifier",
     "sklilaw._fairness_report",
     "sklilaw._fairness_scorer",
+    "sklilaw._fcn",
     "sklilaw._loss",
     "sklilaw.datasets",
     "sklilaw.noise",

@@ -18,7 +18,7 @@ from fairlearn.metrics import demographic_parity_difference
 from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score
 
-from sklilaw import MLP
+from sklilaw import FCN, MLP
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
@@ -33,10 +33,10 @@ def _no_windows():
     plt.close("all")
 
 
-# the file each loader of sklilaw.datasets reads from $SKLILAW_DATA
+# the files each loader of sklilaw.datasets reads from $SKLILAW_DATA
 LOCAL_DATA = {
-    "load_adult": Path("adult", "adult.test"),
-    "load_ecg5000": Path("ecg5000", "ECG5000_TRAIN.txt"),
+    "load_adult": [Path("adult", "adult.test")],
+    "load_ecg5000": [Path("ecg5000", "ECG5000_TRAIN.txt"), Path("ecg5000", "ECG5000_TEST.txt")],
 }
 
 
@@ -45,9 +45,10 @@ def _skip_without_data(path):
     network, and ECG5000 has no online source)."""
     folder = os.environ.get("SKLILAW_DATA", "")
     source = path.read_text()
-    for loader, needed in LOCAL_DATA.items():
-        if loader in source and not Path(folder, needed).is_file():
-            pytest.skip(f"{path.name} needs {needed}: set SKLILAW_DATA to the folder with it")
+    for loader, files in LOCAL_DATA.items():
+        missing = [str(name) for name in files if not Path(folder, name).is_file()]
+        if loader in source and missing:
+            pytest.skip(f"{path.name} needs {missing}: set SKLILAW_DATA to the folder with them")
 
 
 def _dominant_component(frame):
@@ -136,21 +137,38 @@ def check_early_stopping(g):
 
 
 def check_ecg5000(g):
-    models, kept = g["models"], g["kept"]
-    # "A class with fewer than MIN_BEATS beats is dropped"
-    assert set(g["classes"][g["counts"] < g["MIN_BEATS"]]).isdisjoint(np.unique(g["y"]))
-    assert np.array_equal(np.unique(g["y_test"]), kept)
-    # "use the same validation split"
+    models, y_train = g["models"], g["y_train"]
+    # "train on its training part (500 beats of 140 samples) and score on its test part
+    # (4,500 beats)"
+    assert g["X_train"].shape == (500, 140) and len(g["y_test"]) == 4500
+    assert all(len(model.label_issues_) == 500 for model in models.values())
+    # the network is sklilaw.FCN, a quarter of the paper's width, with "about a
+    # sixteenth of the weights"
+    for model in models.values():
+        assert isinstance(model.module_, FCN)
+        assert [block[1].out_channels for block in model.module_.blocks] == [32, 64, 32]
+    full = sum(p.numel() for p in FCN(140, 5).parameters())
+    narrow = sum(p.numel() for p in models["LiLAW"].module_.parameters())
+    assert 12 < full / narrow < 20
+    # "use the same validation split", which "leaves both" beats of the smallest class
+    # in the training part
     splits = [model.label_issues_["in_validation"].to_numpy() for model in models.values()]
     assert np.array_equal(*splits)
+    smallest = g["counts"]["training beats"].idxmin()
+    assert (y_train == smallest).sum() == 2 and not splits[0][y_train == smallest].any()
+    # "14 training steps per epoch of the 425 beats left for training, instead of 4"
+    n_train = (~splits[0]).sum()
+    batch_size = models["LiLAW"].batch_size
+    assert (n_train, math.ceil(n_train / batch_size), math.ceil(n_train / 128)) == (425, 14, 4)
     # the unweighted twin takes no meta steps: its alpha, beta, delta never move
     for name in ("alpha", "beta", "delta"):
         assert np.ptp(models["unweighted"].history[:, name]) == 0
         assert np.ptp(models["LiLAW"].history[:, name]) > 0
-    # prediction runs the module in evaluation mode: no augmentation, no randomness
+    # prediction runs the module in evaluation mode: batch norm's running averages, so
+    # "a test beat's prediction does not depend on the other beats it is predicted with"
     for model in models.values():
-        first = model.predict_proba(g["X_test"])
-        assert np.array_equal(first, model.predict_proba(g["X_test"]))
+        proba = model.predict_proba(g["X_test"])
+        np.testing.assert_allclose(model.predict_proba(g["X_test"][7:9]), proba[7:9], atol=1e-6)
 
 
 def check_fairness_adult(g):

@@ -353,8 +353,9 @@ def header(args, runs, timing, report_command=None):
         "",
         f"Settings: epochs {setting(runs, 'epochs')}, seeds "
         f"{', '.join(map(str, args.seeds))}, data sets {', '.join(args.datasets)}, noise "
-        f"{', '.join(args.noise)}; test split {TEST_FRACTION:.0%} stratified with clean "
-        f"labels; validation {VALIDATION_FRACTION:.0%} of the training part for every method; "
+        f"{', '.join(args.noise)}; test split {TEST_FRACTION:.0%} stratified, or the data "
+        "set's own test part where it has one (see its section), with clean labels; "
+        f"validation {VALIDATION_FRACTION:.0%} of the training part for every method; "
         f"early stopping patience {PATIENCE} epochs; cleanlab {CV_FOLDS} folds. Adam, lr "
         "1e-3, weight decay 1e-4, batch size 128 for every network.",
         "",
