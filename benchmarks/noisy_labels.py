@@ -225,10 +225,10 @@ def main(argv=None):
     else:
         clock = Clock()
         results = run(args).assign(**run_settings(args))
+        if args.csv:  # first: the fits outlast a report that fails
+            results.to_csv(args.csv, index=False)
         text = report(args, results, clock.summary())
     publish(text, args.output)
-    if args.csv:
-        results.to_csv(args.csv, index=False)
     if args.plot:
         plot(results, args.datasets, args.methods, args.plot)
         print(f"plot written to {args.plot}", file=sys.stderr)

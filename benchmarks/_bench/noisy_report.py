@@ -50,6 +50,8 @@ def setting(rows, column):
     values = rows[column].unique()
     if len(values) == 1:
         return str(values[0])
+    if "source" not in rows:  # one run, whose cells differ (e.g. features one-hot by seed)
+        return f"({'; '.join(map(str, values))})"
     by_value = [
         f"{value} in {', '.join(rows.loc[rows[column] == value, 'source'].unique())}"
         for value in values
@@ -199,8 +201,8 @@ def report(args, results, timing, runs=None, report_command=None):
         differ = differing(described, DATASET_SETTINGS)
         if differ:
             parts.append(
-                "**The merged runs differ on this data set** (the line above is the first "
-                "run's): "
+                "**The cells or merged runs differ on this data set** (the line above is "
+                "the first one's): "
                 + " ".join(f"{column} {setting(described, column)}." for column in differ)
             )
         skipped = [(n, skip_reason(n, n_classes)) for n in noise_settings]
