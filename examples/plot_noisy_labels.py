@@ -111,13 +111,17 @@ right.set_title("split by the injected flips")
 # Train again without the flagged labels
 # --------------------------------------
 # ``label_issues_refit='prune'`` fits twice: once on all the data to find the label
-# issues, then from scratch on the rows not flagged. ``label_issues_`` keeps the first
+# issues, then from scratch on the training rows not flagged. The refit validates on
+# the first fit's validation rows (never pruned), and its model is kept only if it scores
+# at least as well there; ``trainings_`` shows both. ``label_issues_`` keeps the first
 # fit's verdict.
 pruned = LiLAWClassifier(max_epochs=EPOCHS, label_issues_refit="prune", random_state=0)
 pruned.fit(X_train, y_noisy)
-kept = ~pruned.label_issues_["is_label_issue"].to_numpy()
+print(pruned.trainings_.to_string(index=False))
+trained = ~pruned.label_issues_["in_validation"].to_numpy()
+kept = trained & ~pruned.label_issues_["is_label_issue"].to_numpy()
 print(
-    f"second fit on {kept.sum()} of {len(kept)} rows, of which "
+    f"second fit on {kept.sum()} of {trained.sum()} training rows, of which "
     f"{(kept & flipped).sum()} still have a flipped label "
     f"({(kept & flipped).sum() / kept.sum():.1%}, down from {flipped.mean():.1%})"
 )

@@ -274,6 +274,9 @@ def check_noisy_labels(g):
     # the second fit's rows hold fewer flipped labels than the whole training set
     kept = g["kept"]
     assert (kept & flipped).sum() / kept.sum() < flipped.mean()
+    # "trainings_ shows both", and which model is kept
+    assert pruned.trainings_["n_train_rows"].tolist()[1] == kept.sum()
+    assert pruned.trainings_["kept"].sum() == 1
 
 
 CHECKS = {
