@@ -338,6 +338,22 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             self.callbacks = params.pop("callbacks")
         return super().set_params(**params)
 
+    def get_metadata_routing(self):
+        """Metadata routing: scikit-learn's, from the signatures of ``fit`` and ``score``.
+
+        With ``sklearn.set_config(enable_metadata_routing=True)``,
+        ``set_fit_request(sample_weight=True, sensitive_features=True)`` (or ``X_val``,
+        ``y_val``) lets ``Pipeline``, the searches and ``cross_validate`` pass them to
+        :meth:`fit`. skorch's own routing would route to its ``train_split``, which this
+        estimator replaces by its internal split.
+
+        Returns
+        -------
+        sklearn.utils.metadata_routing.MetadataRequest
+            The estimator's requests.
+        """
+        return super(NeuralNet, self).get_metadata_routing()
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

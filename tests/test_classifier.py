@@ -6,12 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import sklearn
 import torch
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -833,3 +840,39 @@ def test_a_failing_refit_leaves_the_estimator_unfitted(iris):
     with pytest.raises(NotFittedError):
         check_is_fitted(clf)
     assert not hasattr(clf, "label_issues_")
+
+
+# ------------------------------------------------------------------ metadata routing
+def test_routed_sample_weight_in_cross_validate_gives_the_models_of_direct_fits(iris):
+    X, y = iris
+    w = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = LiLAWClassifier(**FAST).set_fit_request(sample_weight=True)
+        clf.set_score_request(sample_weight=False)
+        routed = cross_validate(clf, X, y, params={"sample_weight": w}, cv=cv)["test_score"]
+    direct = [
+        LiLAWClassifier(**FAST).fit(X[tr], y[tr], sample_weight=w[tr]).score(X[te], y[te])
+        for tr, te in cv.split(X, y)
+    ]
+    np.testing.assert_array_equal(routed, direct)
+    unweighted = cross_validate(LiLAWClassifier(**FAST), X, y, cv=cv)["test_score"]
+    assert not np.array_equal(routed, unweighted)
+
+
+def test_routed_sensitive_features_in_a_searched_pipeline_match_the_unrouted_search(iris):
+    X, y = iris
+    groups = np.random.RandomState(1).randint(0, 2, len(y))
+    grid = {"lilawclassifier__meta_lr": [0.0, 0.05]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = LiLAWClassifier(**FAST).set_fit_request(sensitive_features=True)
+        pipe = make_pipeline(StandardScaler(), clf)
+        routed = GridSearchCV(pipe, grid, cv=2).fit(X, y, sensitive_features=groups)
+    pipe = make_pipeline(StandardScaler(), LiLAWClassifier(**FAST))
+    plain = GridSearchCV(pipe, grid, cv=2).fit(X, y, lilawclassifier__sensitive_features=groups)
+    np.testing.assert_array_equal(
+        routed.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(
+        routed.best_estimator_.predict_proba(X), plain.best_estimator_.predict_proba(X)
+    )
