@@ -11,6 +11,7 @@ the estimator's ``classes_[-1]``, e.g. ``'>50K'``), 0 for the other class.
 """
 
 from ._fairness_comparison import compare_fairness
+from ._fairness_label_quality import LabelQualityReport, label_quality_by_group
 from ._fairness_metrics import DEFAULT_METRICS, DISPARITIES, PENALTIES, balanced_accuracy
 from ._fairness_report import ACROSS_GROUPS, OVERALL, FairnessReport, fairness_report
 from ._fairness_scorer import make_fairness_scorer
@@ -20,10 +21,12 @@ __all__ = [
     "DEFAULT_METRICS",
     "DISPARITIES",
     "FairnessReport",
+    "LabelQualityReport",
     "OVERALL",
     "PENALTIES",
     "balanced_accuracy",
     "compare_fairness",
     "fairness_report",
+    "label_quality_by_group",
     "make_fairness_scorer",
 ]

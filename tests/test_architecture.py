@@ -18,7 +18,7 @@ LAYERS = [
     ["_accelerate", "_persistence", "baselines", "noise", "datasets", "plotting"],
     ["_fairness_inputs", "_fairness_metrics"],
     ["_fairness_report", "_fairness_scorer"],
-    ["_fairness_comparison"],
+    ["_fairness_comparison", "_fairness_label_quality"],
     ["fairness"],
     ["_demo", "_audit"],
     ["__init__", "__main__"],

@@ -23,6 +23,7 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 MODULES_WITH_EXAMPLES = [
     "sklilaw._accelerate",
     "sklilaw._classifier",
+    "sklilaw._fairness_label_quality",
     "sklilaw._fairness_report",
     "sklilaw._fairness_scorer",
     "sklilaw._fcn",

@@ -557,3 +557,48 @@ def test_lilaw_on_adult_matches_fairlearn(adult):
     assert report.equalized_odds_difference == equalized_odds_difference(
         y01, pred01, sensitive_features=groups
     )
+
+
+# ------------------------------------------------------------ label quality by group
+def test_label_quality_by_group_finds_the_group_whose_labels_were_flipped():
+    """Breast-cancer labels of one random half of the rows flipped at 30%: that group's
+    share of flagged labels and mean label_quality stand apart, intervals and all."""
+    from sklearn.datasets import load_breast_cancer
+
+    from sklilaw.fairness import label_quality_by_group
+    from sklilaw.noise import symmetric_label_noise
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    group = np.random.RandomState(0).choice(["noisy", "clean"], len(y))
+    y_noisy = y.copy()
+    in_noisy = group == "noisy"
+    y_noisy[in_noisy], flipped = symmetric_label_noise(y[in_noisy], 0.3, random_state=0)
+    clf = LiLAWClassifier(max_epochs=30, random_state=0).fit(X, y_noisy)
+    report = label_quality_by_group(clf, group, n_boot=100, random_state=0)
+    table = report.by_group
+    assert table.index.tolist() == ["overall", "clean", "noisy"]
+    assert table.loc["overall", "rows"] == len(y)
+    assert table.loc["noisy", "rows"] == in_noisy.sum()
+    assert table.loc["noisy", "flagged share lower"] > table.loc["clean", "flagged share upper"]
+    assert (
+        table.loc["noisy", "mean label_quality upper"]
+        < table.loc["clean", "mean label_quality lower"]
+    )
+    assert table.loc["noisy", "flagged share"] > 0.15 > table.loc["clean", "flagged share"]
+    issues = clf.label_issues_
+    expected = issues["is_label_issue"][in_noisy].mean()
+    assert table.loc["noisy", "flagged share"] == pytest.approx(expected)
+    # flagged rows by given -> predicted label, per group: they add up
+    assert report.flagged.to_numpy().sum() == issues["is_label_issue"].sum()
+    assert report.flagged.loc["noisy"].sum() == issues["is_label_issue"][in_noisy].sum()
+    assert "flagged share" in report.to_markdown()
+    matplotlib.use("Agg")
+    assert len(report.plot().axes) == 2
+
+
+def test_label_quality_by_group_refuses_what_is_not_a_fit():
+    from sklilaw.fairness import label_quality_by_group
+
+    with pytest.raises(TypeError, match="fitted LiLAWClassifier or its label_issues_"):
+        label_quality_by_group(LogisticRegression(), ["a", "b"])
