@@ -2,7 +2,9 @@
 
 from numbers import Real
 
-from sklearn.metrics import balanced_accuracy_score
+import numpy as np
+import sklearn
+from sklearn.metrics import balanced_accuracy_score, make_scorer
 
 from ._fairness_inputs import _binary_outcomes, _sensitive_frame
 from ._fairness_metrics import PENALTIES
@@ -62,8 +64,21 @@ class _FairnessScorer:
         )
 
 
+def _routed_fairness_score(
+    y_true, y_pred, *, sensitive_features, metric, penalty, weight, positive_label
+):
+    """``metric - weight * penalty`` of labels, with groups routed by scikit-learn."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if positive_label is None:  # as the estimator's classes_[-1]
+        positive_label = np.unique(np.concatenate([y_true, y_pred]))[-1]
+    y01, pred01 = (y_true == positive_label).astype(int), (y_pred == positive_label).astype(int)
+    groups = _sensitive_frame(None, sensitive_features, len(y01))
+    value = PENALTIES[penalty](y01, pred01, sensitive_features=groups)
+    return float(metric(y01, pred01) - weight * value)
+
+
 def make_fairness_scorer(
-    sensitive_features,
+    sensitive_features=None,
     *,
     score_func=balanced_accuracy_score,
     penalty="demographic_parity_difference",
@@ -76,12 +91,16 @@ def make_fairness_scorer(
     and every worker process (``n_jobs``) without metadata routing: keep the sensitive
     columns in the DataFrame that the search gets, and drop them from the model's
     features inside the pipeline (e.g. a ``ColumnTransformer`` that does not select
-    them).
+    them). Without column names, the scorer takes the groups from scikit-learn's
+    metadata routing instead, as ``sensitive_features`` passed to the search's ``fit``
+    (or in ``cross_validate``'s ``params``); that needs
+    ``sklearn.set_config(enable_metadata_routing=True)``.
 
     Parameters
     ----------
-    sensitive_features : str or list of str
-        Column name(s) of ``X`` holding the groups (several: their intersections).
+    sensitive_features : str or list of str, default=None
+        Column name(s) of ``X`` holding the groups (several: their intersections); None
+        for routed groups (the scorer requests ``sensitive_features``).
     score_func : callable, default=sklearn.metrics.balanced_accuracy_score
         ``score_func(y_true, y_pred)``, greater is better, called with 0/1 labels (1 for
         the positive label).
@@ -97,7 +116,8 @@ def make_fairness_scorer(
     -------
     callable
         A picklable ``scorer(estimator, X, y)`` returning
-        ``score_func - weight * penalty``.
+        ``score_func - weight * penalty`` (with routed groups, a scikit-learn scorer
+        that requests ``sensitive_features``).
 
     Examples
     --------
@@ -106,6 +126,25 @@ def make_fairness_scorer(
     make_fairness_scorer(['sex'], score_func=balanced_accuracy_score, \
 penalty='demographic_parity_difference', weight=0.5)
     """
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of {sorted(PENALTIES)}, got {penalty!r}.")
+    if not isinstance(weight, Real) or weight < 0:
+        raise ValueError(f"weight must be a non-negative number, got {weight!r}.")
+    if sensitive_features is None:
+        if not sklearn.get_config()["enable_metadata_routing"]:
+            raise ValueError(
+                "make_fairness_scorer() without column names takes the groups from "
+                "metadata routing: call sklearn.set_config(enable_metadata_routing=True) "
+                "first, or name the columns of X that hold the groups."
+            )
+        scorer = make_scorer(
+            _routed_fairness_score,
+            metric=score_func,
+            penalty=penalty,
+            weight=weight,
+            positive_label=pos_label,
+        )
+        return scorer.set_score_request(sensitive_features=True)
     names = [sensitive_features] if isinstance(sensitive_features, str) else sensitive_features
     if (
         not isinstance(names, (list, tuple))
@@ -114,10 +153,7 @@ penalty='demographic_parity_difference', weight=0.5)
     ):
         raise ValueError(
             "sensitive_features must be a column name of X or a list of them (values "
-            f"would not follow the cross-validation splits), got {sensitive_features!r}."
+            "would not follow the cross-validation splits; route them instead, with "
+            f"sensitive_features=None), got {sensitive_features!r}."
         )
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {sorted(PENALTIES)}, got {penalty!r}.")
-    if not isinstance(weight, Real) or weight < 0:
-        raise ValueError(f"weight must be a non-negative number, got {weight!r}.")
     return _FairnessScorer(list(names), score_func, penalty, weight, pos_label)

@@ -9,6 +9,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from fairlearn.metrics import (
     MetricFrame,
     count,
@@ -25,7 +26,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_validate,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -653,3 +659,27 @@ def test_fairlearn_grid_search_and_threshold_optimizer_run_on_lilaw(biased):
     ).fit(X, y, sensitive_features=group)
     thresholded = optimizer.predict(X, sensitive_features=group, random_state=0)
     assert _parity_gap(y, thresholded, group) < 0.05
+
+
+def test_a_fairness_scorer_without_columns_takes_routed_groups(biased):
+    X, y, group = biased
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    clf = LiLAWClassifier(max_epochs=3, random_state=0)
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):
+        make_fairness_scorer()
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make_fairness_scorer(weight=0.5)
+        routed = cross_validate(
+            clf.set_fit_request(sensitive_features=False),
+            X,
+            y,
+            scoring=scorer,
+            params={"sensitive_features": group},
+            cv=cv,
+        )["test_score"]
+    expected = []
+    for train, test in cv.split(X, y):
+        predicted = clone(clf).fit(X[train], y[train]).predict(X[test])
+        gap = demographic_parity_difference(y[test], predicted, sensitive_features=group[test])
+        expected.append(balanced_accuracy_score(y[test], predicted) - 0.5 * gap)
+    np.testing.assert_allclose(routed, expected)
