@@ -59,6 +59,22 @@ def test_clone_and_params(fresh_state):
     copy.fit(X, y)
 
 
+def test_routed_sample_weight_reaches_fit(fresh_state):
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    params = dict(PARAMS, accelerator=accelerate.Accelerator(cpu=True))
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = AcceleratedLiLAWClassifier(**params).set_fit_request(sample_weight=True)
+        clf.set_score_request(sample_weight=False)
+        routed = cross_validate(clf, X, y, params={"sample_weight": weights}, cv=2)
+    unrouted = cross_validate(
+        AcceleratedLiLAWClassifier(**params), X, y, params={"sample_weight": weights}, cv=2
+    )
+    np.testing.assert_array_equal(routed["test_score"], unrouted["test_score"])
+
+
 def test_bfloat16_mixed_precision(fresh_state):
     accelerator = accelerate.Accelerator(cpu=True, mixed_precision="bf16")
     mixed = AcceleratedLiLAWClassifier(accelerator=accelerator, **PARAMS).fit(X, y)

@@ -876,3 +876,22 @@ def test_routed_sensitive_features_in_a_searched_pipeline_match_the_unrouted_sea
     np.testing.assert_array_equal(
         routed.best_estimator_.predict_proba(X), plain.best_estimator_.predict_proba(X)
     )
+
+
+def test_routed_and_unrouted_randomized_searches_give_the_same_models(iris):
+    from sklearn.model_selection import RandomizedSearchCV
+
+    X, y = iris
+    w = np.random.RandomState(2).uniform(0.5, 2.0, len(y))
+    search = dict(param_distributions={"lr": [1e-3, 1e-2]}, n_iter=2, cv=2, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = LiLAWClassifier(**FAST).set_fit_request(sample_weight=True)
+        clf.set_score_request(sample_weight=True)  # as the search without routing scores
+        routed = RandomizedSearchCV(clf, **search).fit(X, y, sample_weight=w)
+    unrouted = RandomizedSearchCV(LiLAWClassifier(**FAST), **search).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(
+        routed.cv_results_["mean_test_score"], unrouted.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(
+        routed.best_estimator_.predict_proba(X), unrouted.best_estimator_.predict_proba(X)
+    )
