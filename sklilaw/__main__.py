@@ -6,7 +6,7 @@ import sys
 
 import torch
 
-from ._audit import METHODS, plot_audit, run_audit, summarize_audit
+from ._audit import METHODS, plot_audit, run_audit, summarize_audit, summarize_label_quality
 from ._demo import DATASETS, RECOMMENDED, run_demo, summarize
 
 
@@ -69,6 +69,10 @@ def _fairness(args):
         print(by_group.reset_index().to_markdown(index=False, floatfmt=formats))
         print()
         print(across.to_markdown(floatfmt=".3f"))
+        print()
+    for attribute, table in summarize_label_quality(results).items():
+        print(f"The training labels by {attribute}, as the fits' label_issues_ judge them:\n")
+        print(table.reset_index().to_markdown(index=False, floatfmt=".3f"))
         print()
     if args.plot:
         plot_audit(tables).savefig(args.plot)

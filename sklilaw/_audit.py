@@ -17,7 +17,7 @@ from ._classifier import LiLAWClassifier
 from ._mlp import MLP
 from .baselines import plain_skorch
 from .datasets import load_adult
-from .fairness import DEFAULT_METRICS, DISPARITIES, fairness_report
+from .fairness import DEFAULT_METRICS, DISPARITIES, fairness_report, label_quality_by_group
 from .plotting import _pyplot
 
 N_TRAIN = 32561  # rows of adult.data; the rest of load_adult's rows are adult.test
@@ -25,6 +25,8 @@ POSITIVE = ">50K"
 METHODS = ("plain skorch", "unweighted (no LiLAW)", "LiLAW", "LiLAW, group-aware split")
 BY_GROUP = list(DEFAULT_METRICS)
 SUMMARY = [*DISPARITIES, "fit_seconds"]
+# of the LiLAW fits' label_issues_ on the training labels, by group
+LABEL_QUALITY = ["flagged share", "mean label_quality"]
 
 
 def adult_train_test(data_home=None, n_samples=None, random_state=0):
@@ -141,8 +143,10 @@ def run_audit(
     -------
     pandas.DataFrame
         Long format: ``method``, ``seed``, ``attribute`` (the audited column), ``metric``,
-        ``group`` and ``value``, with the rows of :meth:`FairnessReport.to_frame` and
-        the fit time as metric ``fit_seconds``.
+        ``group`` and ``value``, with the rows of :meth:`FairnessReport.to_frame`, the
+        fit time as metric ``fit_seconds`` and, for the LiLAW methods, the training
+        labels' ``flagged share`` and ``mean label_quality`` by group
+        (:func:`~sklilaw.fairness.label_quality_by_group`).
     """
     X_train, X_test, y_train, y_test = adult_train_test(data_home, n_samples)
     preprocess = preprocessor(X_train, sensitive)
@@ -156,6 +160,11 @@ def run_audit(
             report = fairness_report(model, X_test, y_test, sensitive_features=attribute)
             frame = report.to_frame()["value"].reset_index()
             frame.loc[len(frame)] = ["fit_seconds", "", seconds]
+            if method != "plain skorch":
+                quality = label_quality_by_group(model[-1], X_train[attribute].to_numpy())
+                table = quality.by_group[LABEL_QUALITY].rename_axis("group").reset_index()
+                table = table.melt(id_vars="group", var_name="metric", value_name="value")
+                frame = pd.concat([frame, table[["metric", "group", "value"]]])
             frames.append(frame.assign(method=method, seed=seed, attribute=attribute))
     columns = ["method", "seed", "attribute", "metric", "group", "value"]
     return pd.concat(frames, ignore_index=True)[columns]
@@ -189,6 +198,31 @@ def summarize_audit(results):
         by_group = by_group[BY_GROUP].astype({"count": np.int64})  # the same in every seed
         tables[attribute] = (by_group, across[SUMMARY])
     return tables
+
+
+def summarize_label_quality(results):
+    """Medians over seeds of the training labels' quality by group, per attribute.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The output of :func:`run_audit`.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        For each audited attribute: ``flagged share`` and ``mean label_quality`` by
+        ``(method, group)``, for the methods that record label issues.
+    """
+    rows = results[results["metric"].isin(LABEL_QUALITY)]
+    medians = rows.groupby(["attribute", "method", "group", "metric"], sort=False)["value"]
+    medians = medians.median().reset_index()
+    return {
+        attribute: table.pivot_table(
+            index=["method", "group"], columns="metric", values="value", sort=False
+        )[LABEL_QUALITY]
+        for attribute, table in medians.groupby("attribute", sort=False)
+    }
 
 
 def plot_audit(tables, metrics=("accuracy", "selection_rate", "true_positive_rate")):

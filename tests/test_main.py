@@ -66,6 +66,19 @@ def test_fairness_audit_prints_tables_and_saves_a_plot(tmp_path, capsys):
     by_group = [(m.strip(), g.strip()) for m, g in rows if g.strip() in ("overall", "Female")]
     assert by_group == [(m, g) for m in ("plain skorch", "LiLAW") for g in ("overall", "Female")]
     assert "demographic_parity_difference" in out and "worst_group_accuracy" in out
+    start, end = out.index("training labels by sex"), out.index("training labels by race")
+    quality = out[start:end]
+    rows = [line.split("|")[1:5] for line in quality.splitlines() if line.startswith("| ")]
+    assert [cell.strip() for cell in rows[0]] == [
+        "method",
+        "group",
+        "flagged share",
+        "mean label_quality",
+    ]
+    assert {(m.strip(), g.strip()) for m, g, *_ in rows[1:]} == {
+        ("LiLAW", group) for group in ("overall", "Female", "Male")
+    }
+    assert all(0 <= float(share) <= 1 for _, _, share, _ in rows[1:])
     assert plot.stat().st_size > 0
     matplotlib.pyplot.close("all")
 
