@@ -57,7 +57,7 @@ from _bench.common import (
     versions,
 )
 
-from sklilaw._audit import METHODS, run_audit, summarize_audit
+from sklilaw._audit import METHODS, run_audit, summarize_audit, summarize_label_quality
 from sklilaw.fairness import ACROSS_GROUPS, OVERALL
 
 KEY_COLUMNS = ["accuracy", "balanced_accuracy", "selection_rate"]
@@ -144,6 +144,13 @@ def parse_args(argv=None):
     parser.add_argument(
         "--n-samples", type=int, default=None, help="subsample of Adult's rows (smoke tests)"
     )
+    parser.add_argument(
+        "--label-noise",
+        nargs="+",
+        default=["none"],
+        help="noise settings of the training labels, one audit each: none, sym-R (R%% of all "
+        "labels flipped), women-R (R%% of the women's '>50K' recorded as '<=50K')",
+    )
     parser.add_argument("--output", help="also write the Markdown report to this file")
     return parser.parse_args(argv)
 
@@ -152,24 +159,36 @@ def main(argv=None):
     args = parse_args(argv)
     pin_threads(args.threads)
     clock = Clock()
-    results = run_audit(
-        methods=args.methods,
-        seeds=range(args.seeds),
-        max_epochs=args.epochs,
-        sensitive=args.sensitive,
-        data_home=args.data_home,
-        n_samples=args.n_samples,
-    )
-    sections = [header(args, results)]
-    for attribute in args.sensitive:
-        sections += [
-            f"## By {attribute}: medians over {args.seeds} seeds",
-            summary_table(results, attribute).to_markdown(floatfmt=".3f"),
-            f"Spread over seeds (max - min), by {attribute}:",
-            spread_table(results, attribute).to_markdown(floatfmt=".3f"),
-            f"All metrics by {attribute} (medians):",
-            by_group_table(results, attribute),
-        ]
+    sections = []
+    for label_noise in args.label_noise:
+        results = run_audit(
+            methods=args.methods,
+            seeds=range(args.seeds),
+            max_epochs=args.epochs,
+            sensitive=args.sensitive,
+            data_home=args.data_home,
+            n_samples=args.n_samples,
+            label_noise=label_noise,
+        )
+        if not sections:
+            sections.append(header(args, results))
+        if len(args.label_noise) > 1 or label_noise != "none":
+            sections.append(f"# Training labels: {label_noise}")
+        for attribute in args.sensitive:
+            sections += [
+                f"## By {attribute}: medians over {args.seeds} seeds",
+                summary_table(results, attribute).to_markdown(floatfmt=".3f"),
+                f"Spread over seeds (max - min), by {attribute}:",
+                spread_table(results, attribute).to_markdown(floatfmt=".3f"),
+                f"All metrics by {attribute} (medians):",
+                by_group_table(results, attribute),
+            ]
+        for attribute, table in summarize_label_quality(results).items():
+            sections += [
+                f"The training labels by {attribute}, as the LiLAW fits' `label_issues_` "
+                "judge them (medians):",
+                table.reset_index().to_markdown(index=False, floatfmt=".3f"),
+            ]
     sections.append(clock.summary())
     publish("\n\n".join(sections) + "\n", args.output)
 

@@ -55,10 +55,12 @@ def _fairness(args):
             sensitive=args.sensitive,
             data_home=args.data_home,
             n_samples=args.n_samples,
+            label_noise=args.label_noise,
         )
     rows = "all rows" if args.n_samples is None else f"a subsample of {args.n_samples} rows"
+    noise = "" if args.label_noise == "none" else f" (label noise {args.label_noise})"
     print(
-        f"\nUCI Adult ({rows}): trained on the training part without "
+        f"\nUCI Adult ({rows}): trained on the training part{noise} without "
         f"{', '.join(args.sensitive)}, audited on the test part; positive label '>50K'; "
         f"{args.epochs} epochs, median of {args.seeds} seeds\n"
     )
@@ -114,6 +116,12 @@ def main(argv=None):
     )
     fairness.add_argument("--seeds", type=int, default=3, help="number of seeds")
     fairness.add_argument("--epochs", type=int, default=20, help="epochs per model")
+    fairness.add_argument(
+        "--label-noise",
+        default="none",
+        help="noise on the training labels: none, sym-R (R%% of all flipped) or women-R "
+        "(R%% of the women's '>50K' recorded as '<=50K'); the audit uses clean test labels",
+    )
     fairness.add_argument(
         "--n-samples", type=int, default=None, help="random subsample of Adult's rows"
     )

@@ -18,11 +18,13 @@ from ._mlp import MLP
 from .baselines import plain_skorch
 from .datasets import load_adult
 from .fairness import DEFAULT_METRICS, DISPARITIES, fairness_report, label_quality_by_group
+from .noise import group_label_noise, symmetric_label_noise
 from .plotting import _pyplot
 
 N_TRAIN = 32561  # rows of adult.data; the rest of load_adult's rows are adult.test
 POSITIVE = ">50K"
-METHODS = ("plain skorch", "unweighted (no LiLAW)", "LiLAW", "LiLAW, group-aware split")
+AUTO = "LiLAW, noise_handling='auto'"
+METHODS = ("plain skorch", "unweighted (no LiLAW)", "LiLAW", "LiLAW, group-aware split", AUTO)
 BY_GROUP = list(DEFAULT_METRICS)
 SUMMARY = [*DISPARITIES, "fit_seconds"]
 # of the LiLAW fits' label_issues_ on the training labels, by group
@@ -57,6 +59,39 @@ def adult_train_test(data_home=None, n_samples=None, random_state=0):
         rows = np.sort(rows)
     train, test = rows[rows < N_TRAIN], rows[rows >= N_TRAIN]
     return X.iloc[train], X.iloc[test], y[train], y[test]
+
+
+def noisy_training_labels(y, sex, label_noise, seed):
+    """Training labels (1 for ``'>50K'``) as ``label_noise`` corrupts them.
+
+    Parameters
+    ----------
+    y : ndarray of int64
+        Clean labels, 1 for ``'>50K'``.
+    sex : array-like
+        The ``sex`` column of the same rows.
+    label_noise : str
+        ``'none'``; ``'sym-R'``: R% of all labels flipped; ``'women-R'``: R% of the
+        women's ``'>50K'`` labels recorded as ``'<=50K'``, the men's left alone.
+    seed : int
+        Seeds which labels flip.
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    kind, _, percent = label_noise.partition("-")
+    if label_noise == "none":
+        return y
+    if kind not in ("sym", "women") or not percent.isdigit():
+        raise ValueError(f"label_noise must be 'none', 'sym-R' or 'women-R', got {label_noise!r}.")
+    rate = int(percent) / 100
+    if kind == "sym":
+        return symmetric_label_noise(y, rate, random_state=seed)[0]
+    sex = np.asarray(sex, dtype=object)
+    return group_label_noise(
+        y, sex, rate, group="Female", from_label=1, to_label=0, random_state=seed
+    )[0]
 
 
 def preprocessor(X, sensitive):
@@ -94,7 +129,13 @@ def make_model(method, preprocess, n_features, *, max_epochs, seed):
         to_float32 = FunctionTransformer(np.asarray, kw_args={"dtype": np.float32})
         return make_pipeline(clone(preprocess), to_float32, net)
     warmup = max_epochs if method == "unweighted (no LiLAW)" else 0
-    net = LiLAWClassifier(max_epochs=max_epochs, warmup_epochs=warmup, random_state=seed)
+    noise_handling = "auto" if method == AUTO else None
+    net = LiLAWClassifier(
+        max_epochs=max_epochs,
+        warmup_epochs=warmup,
+        noise_handling=noise_handling,
+        random_state=seed,
+    )
     return make_pipeline(clone(preprocess), net)
 
 
@@ -117,6 +158,7 @@ def run_audit(
     sensitive=("sex",),
     data_home=None,
     n_samples=None,
+    label_noise="none",
     progress=True,
 ):
     """Fit every method with every seed on Adult's training part; audit on its test part.
@@ -136,6 +178,9 @@ def run_audit(
         As in :func:`sklilaw.datasets.load_adult`.
     n_samples : int, default=None
         Subsample of Adult's rows, as in :func:`adult_train_test`.
+    label_noise : str, default='none'
+        Noise on the training labels, seeded by each seed, as in
+        :func:`noisy_training_labels`; the audit is on clean test labels.
     progress : bool, default=True
         Show a progress bar over the fits.
 
@@ -155,7 +200,8 @@ def run_audit(
     frames = []
     for seed, method in tqdm(runs, desc="Adult fairness audit", disable=not progress):
         model = make_model(method, preprocess, n_features, max_epochs=max_epochs, seed=seed)
-        seconds = _fit(method, model, X_train, y_train, sensitive, seed)
+        y_fit = noisy_training_labels(y_train, X_train["sex"], label_noise, seed)
+        seconds = _fit(method, model, X_train, y_fit, sensitive, seed)
         for attribute in sensitive:
             report = fairness_report(model, X_test, y_test, sensitive_features=attribute)
             frame = report.to_frame()["value"].reset_index()

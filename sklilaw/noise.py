@@ -188,3 +188,61 @@ def instance_dependent_label_noise(X, y, noise_rate, *, estimator=None, random_s
     noisy = encoded.copy()
     noisy[chosen] = others[chosen].argmax(axis=1)
     return classes[noisy], noisy != encoded
+
+
+def group_label_noise(y, groups, noise_rate, *, group, from_label, to_label, random_state=None):
+    """Flip a share of one group's labels of one class to another class, and no others.
+
+    Biased labelling as it happens: one group's positives recorded as negatives more
+    often than another's (e.g. ``group='Female', from_label='>50K', to_label='<=50K'``).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Clean labels, of any type.
+    groups : array-like of shape (n_samples,)
+        Group membership of every sample.
+    noise_rate : float in [0, 1]
+        Share of the samples of ``group`` labelled ``from_label`` that are flipped
+        (exactly ``round(noise_rate * m)`` of those ``m`` samples).
+    group : object
+        The group whose labels are flipped.
+    from_label, to_label : object
+        The labels (from ``y``) flipped from and to.
+    random_state : int, RandomState instance or None, default=None
+        Seeds which samples flip.
+
+    Returns
+    -------
+    y_noisy : ndarray of shape (n_samples,)
+        The labels after flipping, of the same type as ``y``.
+    flipped : ndarray of bool, shape (n_samples,)
+        Which samples were flipped.
+
+    Examples
+    --------
+    >>> from sklilaw.noise import group_label_noise
+    >>> y = [1, 1, 1, 1, 0, 1, 1, 1, 1, 0]
+    >>> groups = ["a"] * 5 + ["b"] * 5
+    >>> y_noisy, flipped = group_label_noise(
+    ...     y, groups, 0.5, group="a", from_label=1, to_label=0, random_state=0
+    ... )
+    >>> int(flipped.sum()), bool(flipped[5:].any())
+    (2, False)
+    """
+    classes, encoded = _encode(y)
+    _check_rate(noise_rate)
+    groups = column_or_1d(groups)
+    if len(groups) != len(encoded):
+        raise ValueError(f"groups has {len(groups)} samples but y has {len(encoded)}.")
+    for name, label in (("from_label", from_label), ("to_label", to_label)):
+        if label not in classes:
+            raise ValueError(f"{name}={label!r} is not a label of y ({classes.tolist()}).")
+    if group not in set(groups.tolist()):
+        raise ValueError(f"group={group!r} is not in groups.")
+    source = np.flatnonzero((groups == group) & (classes[encoded] == from_label))
+    rng = check_random_state(random_state)
+    chosen = rng.choice(source, size=round(noise_rate * len(source)), replace=False)
+    noisy = encoded.copy()
+    noisy[chosen] = np.flatnonzero(classes == to_label)[0]
+    return classes[noisy], noisy != encoded

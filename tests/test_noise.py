@@ -6,6 +6,7 @@ from sklearn.datasets import load_iris
 
 from sklilaw.noise import (
     asymmetric_label_noise,
+    group_label_noise,
     instance_dependent_label_noise,
     symmetric_label_noise,
     transition_matrix_noise,
@@ -100,3 +101,33 @@ def test_bad_rates_are_rejected(rate):
 def test_noise_needs_two_classes():
     with pytest.raises(ValueError, match="2 classes"):
         symmetric_label_noise([1, 1, 1], 0.5)
+
+
+def test_group_noise_flips_only_the_chosen_group_and_class():
+    rng = np.random.RandomState(0)
+    y = rng.choice(["<=50K", ">50K"], 400)
+    groups = rng.choice(["Female", "Male"], 400)
+    y_noisy, flipped = group_label_noise(
+        y, groups, 0.4, group="Female", from_label=">50K", to_label="<=50K", random_state=0
+    )
+    source = (groups == "Female") & (y == ">50K")
+    assert flipped.sum() == round(0.4 * source.sum())
+    assert not flipped[~source].any()
+    assert (y_noisy[flipped] == "<=50K").all()
+    np.testing.assert_array_equal(y_noisy[~flipped], y[~flipped])
+    again, _ = group_label_noise(
+        y, groups, 0.4, group="Female", from_label=">50K", to_label="<=50K", random_state=0
+    )
+    np.testing.assert_array_equal(again, y_noisy)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(group="Other", from_label=1, to_label=0), "group='Other' is not in groups"),
+        (dict(group="a", from_label=2, to_label=0), "from_label=2 is not a label of y"),
+    ],
+)
+def test_group_noise_names_what_is_wrong(params, message):
+    with pytest.raises(ValueError, match=message):
+        group_label_noise([0, 1, 1, 0], ["a", "a", "b", "b"], 0.5, **params)
