@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import matplotlib
+import numpy as np
 import pytest
 import torch
 
@@ -90,3 +91,19 @@ def test_fairness_help_lists_its_options(capsys):
     out = capsys.readouterr().out
     for option in ("--seeds", "--epochs", "--sensitive", "--n-samples", "--data-home", "--plot"):
         assert option in out
+
+
+def test_audit_label_noise_flips_what_it_says():
+    from sklilaw._audit import noisy_training_labels
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 2, 500)
+    sex = rng.choice(["Female", "Male"], 500)
+    assert noisy_training_labels(y, sex, "none", 0) is y
+    women = noisy_training_labels(y, sex, "women-40", 0)
+    changed = women != y
+    assert changed.sum() == round(0.4 * ((sex == "Female") & (y == 1)).sum())
+    assert (sex[changed] == "Female").all() and (y[changed] == 1).all()
+    assert (noisy_training_labels(y, sex, "sym-20", 0) != y).sum() == 100
+    with pytest.raises(ValueError, match="label_noise must be 'none', 'sym-R' or 'women-R'"):
+        noisy_training_labels(y, sex, "men-20", 0)
