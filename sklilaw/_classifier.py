@@ -544,8 +544,11 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
                     len(fit_data.train_rows), len(self.classes_), self._data_device
                 )
                 super().partial_fit(fit_data, None)
-                self.label_issues_ = label_issues_of_fit(self, self._dynamics, fit_data, index)
-                score = validation_accuracy(self, fit_data)
+                valid_logits = self.forward(fit_data.valid)  # once, for both
+                self.label_issues_ = label_issues_of_fit(
+                    self, self._dynamics, fit_data, valid_logits, index
+                )
+                score = validation_accuracy(fit_data, valid_logits)
         finally:
             # iterators and generators cannot be pickled; they live only during fit
             transients = ("_meta_batches", "_shuffle_generator", "_dynamics", "_resume_pending")

@@ -139,7 +139,7 @@ def rows_to_keep(issues, min_per_class):
     return np.flatnonzero(keep)
 
 
-def label_issues_of_fit(estimator, dynamics, fit_data, index):
+def label_issues_of_fit(estimator, dynamics, fit_data, valid_logits, index):
     """``label_issues_`` of a fit: training rows judged by their mean probabilities over
     the epochs, validation rows by the fitted model's out-of-sample probabilities.
 
@@ -151,6 +151,8 @@ def label_issues_of_fit(estimator, dynamics, fit_data, index):
         The training rows' statistics of the fit.
     fit_data : FitData
         The fit's datasets.
+    valid_logits : torch.Tensor of shape (n_valid, n_classes)
+        The fitted model's output on ``fit_data.valid``.
     index : pandas.Index or None
         The index of ``X`` when it was a DataFrame.
     """
@@ -160,7 +162,7 @@ def label_issues_of_fit(estimator, dynamics, fit_data, index):
     frame = label_issue_frame(probabilities, class_indices(fit_data.train), classes, meta_params)
     parts = [frame.assign(in_validation=False)]
     if len(fit_data.valid_rows):
-        probabilities = class_probabilities(estimator.forward(fit_data.valid)).numpy()
+        probabilities = class_probabilities(valid_logits).numpy()
         labels = class_indices(fit_data.valid)
         frame = label_issue_frame(probabilities, labels, classes, meta_params)
         parts.append(frame.assign(in_validation=True))

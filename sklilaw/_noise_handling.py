@@ -56,9 +56,10 @@ class _Interrupted(Exception):
     """Ctrl-C arrived during a later training: roll it back."""
 
 
-def validation_accuracy(estimator, fit_data):
-    """Accuracy of the fitted model on the fit's validation rows, by their sample weights."""
-    predicted = estimator.forward(fit_data.valid).argmax(dim=1).numpy()
+def validation_accuracy(fit_data, valid_logits):
+    """Accuracy of the fitted model, whose output on the fit's validation rows is
+    ``valid_logits``, by the rows' sample weights."""
+    predicted = valid_logits.argmax(dim=1).numpy()
     weights = row_weights(fit_data.meta)
     correct = predicted == class_indices(fit_data.valid)
     if weights.sum() > 0:
