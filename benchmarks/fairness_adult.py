@@ -21,6 +21,10 @@ part (``adult.test``, 16,281 rows) with :func:`sklilaw.fairness.fairness_report`
 4. ``LiLAW, group-aware split``: the same, fitted with
    ``sensitive_features=X[sensitive]``: the validation split (and so the meta batches)
    is stratified by label x sex x race.
+5. ``LiLAW, noise_handling='auto'``: the recommended noisy-label configuration.
+6. ``LiLAW + ThresholdOptimizer`` and ``LiLAW + ExponentiatedGradient``: fairlearn's
+   mitigations of LiLAW for demographic parity by the first sensitive column, fitted on
+   the same (noisy) training labels; their randomised predictions are seeded by the seed.
 
 Seeds: seed ``s`` seeds the validation split, the initialisation and the batch order of
 every method (plain skorch: ``torch.manual_seed(s)`` and ``ValidSplit(random_state=s)``).

@@ -68,7 +68,8 @@ EPOCHS = 10
 # Four models
 # -----------
 # LiLAW and plain skorch, the same MLP, 10 epochs. ``ExponentiatedGradient`` refits
-# LiLAW once per iteration (here at most 10), so a mitigated fit costs up to 10 fits;
+# LiLAW up to about twice per iteration (here at most 10 iterations), so a mitigated
+# fit costs up to about 20 fits;
 # ``ThresholdOptimizer`` post-processes an already fitted model (``prefit=True``).
 fit_seconds = {}
 

@@ -6,7 +6,15 @@ import sys
 
 import torch
 
-from ._audit import METHODS, plot_audit, run_audit, summarize_audit, summarize_label_quality
+from ._audit import (
+    LABEL_QUALITY_METHODS,
+    METHODS,
+    plot_audit,
+    plot_label_quality,
+    run_audit,
+    summarize_audit,
+    summarize_label_quality,
+)
 from ._demo import DATASETS, RECOMMENDED, run_demo, summarize
 
 
@@ -47,6 +55,11 @@ def _demo(args):
 
 
 def _fairness(args):
+    if args.label_quality_plot and not set(args.methods) & set(LABEL_QUALITY_METHODS):
+        sys.exit(
+            "sklilaw fairness: --label-quality-plot needs a method that records label "
+            f"issues, one of {', '.join(repr(m) for m in LABEL_QUALITY_METHODS)}."
+        )
     with _torch_threads(args.threads):
         results = run_audit(
             methods=args.methods,
@@ -72,13 +85,17 @@ def _fairness(args):
         print()
         print(across.to_markdown(floatfmt=".3f"))
         print()
-    for attribute, table in summarize_label_quality(results).items():
+    quality = summarize_label_quality(results)
+    for attribute, table in quality.items():
         print(f"The training labels by {attribute}, as the fits' label_issues_ judge them:\n")
         print(table.reset_index().to_markdown(index=False, floatfmt=".3f"))
         print()
     if args.plot:
         plot_audit(tables).savefig(args.plot)
         print(f"Plot saved to {args.plot}")
+    if args.label_quality_plot:
+        plot_label_quality(quality).savefig(args.label_quality_plot)
+        print(f"Label quality plot saved to {args.label_quality_plot}")
 
 
 def main(argv=None):
@@ -132,6 +149,11 @@ def main(argv=None):
         "else download from OpenML)",
     )
     fairness.add_argument("--plot", default=None, help="save a plot of the by-group table here")
+    fairness.add_argument(
+        "--label-quality-plot",
+        default=None,
+        help="save a plot of the training labels' quality by group (LiLAW methods) here",
+    )
     fairness.add_argument(
         "--threads", type=int, default=1, help="torch threads (small networks: 1 is fastest)"
     )

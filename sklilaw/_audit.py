@@ -5,6 +5,9 @@ import time
 import numpy as np
 import pandas as pd
 import torch
+from fairlearn.postprocessing import ThresholdOptimizer
+from fairlearn.reductions import DemographicParity, ExponentiatedGradient
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
@@ -24,7 +27,21 @@ from .plotting import _pyplot
 N_TRAIN = 32561  # rows of adult.data; the rest of load_adult's rows are adult.test
 POSITIVE = ">50K"
 AUTO = "LiLAW, noise_handling='auto'"
-METHODS = ("plain skorch", "unweighted (no LiLAW)", "LiLAW", "LiLAW, group-aware split", AUTO)
+THRESHOLDS = "LiLAW + ThresholdOptimizer"
+REDUCTION = "LiLAW + ExponentiatedGradient"
+# fairlearn's mitigations of LiLAW, for demographic parity by the first sensitive column
+MITIGATIONS = (THRESHOLDS, REDUCTION)
+METHODS = (
+    "plain skorch",
+    "unweighted (no LiLAW)",
+    "LiLAW",
+    "LiLAW, group-aware split",
+    AUTO,
+    *MITIGATIONS,
+)
+# the methods whose fit leaves label_issues_ to judge the training labels by
+LABEL_QUALITY_METHODS = tuple(m for m in METHODS if m not in ("plain skorch", *MITIGATIONS))
+REDUCTION_ITERATIONS = 10  # each iteration fits LiLAW up to about twice
 BY_GROUP = list(DEFAULT_METRICS)
 SUMMARY = [*DISPARITIES, "fit_seconds"]
 # of the LiLAW fits' label_issues_ on the training labels, by group
@@ -116,8 +133,21 @@ def make_model(method, preprocess, n_features, *, max_epochs, seed):
 
     All methods train the same MLP (one hidden layer of 100) with Adam (lr 1e-3, weight
     decay 1e-4) on 85% of the training rows, the other 15% held out as validation split
-    (plain skorch: for its validation loss only; LiLAW: for the meta steps).
+    (plain skorch: for its validation loss only; LiLAW: for the meta steps). The
+    mitigations wrap the LiLAW Pipeline: ``ThresholdOptimizer`` post-processes its
+    ``predict_proba``, ``ExponentiatedGradient`` refits it with sample weights (routed
+    to the LiLAWClassifier; build and fit it with metadata routing enabled).
     """
+    if method == THRESHOLDS:
+        lilaw = make_model("LiLAW", preprocess, n_features, max_epochs=max_epochs, seed=seed)
+        return ThresholdOptimizer(
+            estimator=lilaw, constraints="demographic_parity", predict_method="predict_proba"
+        )
+    if method == REDUCTION:
+        lilaw = make_model("LiLAW", preprocess, n_features, max_epochs=max_epochs, seed=seed)
+        lilaw[0].transformers[0][1].set_fit_request(sample_weight=False)  # the scaler
+        lilaw[-1].set_fit_request(sample_weight=True)
+        return ExponentiatedGradient(lilaw, DemographicParity(), max_iter=REDUCTION_ITERATIONS)
     if method == "plain skorch":
         net = plain_skorch(
             MLP,
@@ -144,11 +174,36 @@ def _fit(method, model, X, y, sensitive, seed):
     params = {}
     if method == "LiLAW, group-aware split":
         params["lilawclassifier__sensitive_features"] = X[list(sensitive)]
+    if method in MITIGATIONS:
+        params["sensitive_features"] = X[sensitive[0]]
     start = time.perf_counter()
     with torch.random.fork_rng():
         torch.manual_seed(seed)  # skorch initialises and shuffles from torch's global state
         model.fit(X, y, **params)
     return time.perf_counter() - start
+
+
+class _SeededMitigation:
+    """A fitted mitigation as :func:`fairness_report` calls it: ``predict(X)`` alone.
+
+    fairlearn's mitigated predictions are randomised; ``seed`` fixes them.
+    ``ThresholdOptimizer`` also needs the groups, taken from the column ``attribute``
+    of ``X``.
+    """
+
+    classes_ = np.array([0, 1])
+
+    def __init__(self, mitigation, attribute, seed):
+        self.mitigation = mitigation
+        self.attribute = attribute
+        self.seed = seed
+
+    def predict(self, X):
+        if isinstance(self.mitigation, ThresholdOptimizer):
+            return self.mitigation.predict(
+                X, sensitive_features=X[self.attribute], random_state=self.seed
+            )
+        return self.mitigation.predict(X, random_state=self.seed)
 
 
 def run_audit(
@@ -166,7 +221,9 @@ def run_audit(
     Parameters
     ----------
     methods : sequence of str, default=('plain skorch', 'LiLAW')
-        From :data:`METHODS`.
+        From :data:`METHODS`. The mitigations constrain demographic parity by the first
+        column of ``sensitive``, fitted on the (noisy) training labels;
+        ``ExponentiatedGradient`` (10 iterations) costs up to about 20 LiLAW fits.
     seeds : sequence of int, default=(0, 1, 2)
         One fit per method and seed (validation split, initialisation, batches).
     max_epochs : int, default=20
@@ -199,14 +256,16 @@ def run_audit(
     runs = [(seed, method) for seed in seeds for method in methods]
     frames = []
     for seed, method in tqdm(runs, desc="Adult fairness audit", disable=not progress):
-        model = make_model(method, preprocess, n_features, max_epochs=max_epochs, seed=seed)
         y_fit = noisy_training_labels(y_train, X_train["sex"], label_noise, seed)
-        seconds = _fit(method, model, X_train, y_fit, sensitive, seed)
+        with config_context(enable_metadata_routing=method == REDUCTION):
+            model = make_model(method, preprocess, n_features, max_epochs=max_epochs, seed=seed)
+            seconds = _fit(method, model, X_train, y_fit, sensitive, seed)
+        audited = _SeededMitigation(model, sensitive[0], seed) if method in MITIGATIONS else model
         for attribute in sensitive:
-            report = fairness_report(model, X_test, y_test, sensitive_features=attribute)
+            report = fairness_report(audited, X_test, y_test, sensitive_features=attribute)
             frame = report.to_frame()["value"].reset_index()
             frame.loc[len(frame)] = ["fit_seconds", "", seconds]
-            if method != "plain skorch":
+            if method in LABEL_QUALITY_METHODS:
                 quality = label_quality_by_group(model[-1], X_train[attribute].to_numpy())
                 table = quality.by_group[LABEL_QUALITY].rename_axis("group").reset_index()
                 table = table.melt(id_vars="group", var_name="metric", value_name="value")
@@ -271,6 +330,26 @@ def summarize_label_quality(results):
     }
 
 
+def _plot_by_group(tables, metrics):
+    """One bar chart per (attribute, metric): a bar per method in each group."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        len(tables), len(metrics), figsize=(4.2 * len(metrics), 3.8 * len(tables)), squeeze=False
+    )
+    for row, (attribute, by_group) in zip(axes, tables.items(), strict=True):
+        methods = by_group.index.unique("method")
+        groups = by_group.index.unique("group")
+        for ax, metric in zip(row, metrics, strict=True):
+            bars = by_group[metric].unstack("method").reindex(index=groups, columns=methods)
+            bars.plot.bar(ax=ax, legend=False)
+            ax.set_title(f"{metric.replace('_', ' ')} by {attribute}")
+            ax.set_xlabel("")
+            plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncols=len(methods))
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    return fig
+
+
 def plot_audit(tables, metrics=("accuracy", "selection_rate", "true_positive_rate")):
     """Bar charts of the median metrics by group, one bar per method.
 
@@ -285,19 +364,20 @@ def plot_audit(tables, metrics=("accuracy", "selection_rate", "true_positive_rat
     -------
     matplotlib.figure.Figure
     """
-    plt = _pyplot()
-    fig, axes = plt.subplots(
-        len(tables), len(metrics), figsize=(4.2 * len(metrics), 3.8 * len(tables)), squeeze=False
-    )
-    for row, (attribute, (by_group, _)) in zip(axes, tables.items(), strict=True):
-        methods = by_group.index.unique("method")
-        groups = by_group.index.unique("group")
-        for ax, metric in zip(row, metrics, strict=True):
-            bars = by_group[metric].unstack("method").reindex(index=groups, columns=methods)
-            bars.plot.bar(ax=ax, legend=False)
-            ax.set_title(f"{metric.replace('_', ' ')} by {attribute}")
-            ax.set_xlabel("")
-            plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncols=len(methods))
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
-    return fig
+    return _plot_by_group({a: by_group for a, (by_group, _) in tables.items()}, metrics)
+
+
+def plot_label_quality(tables):
+    """Bar charts of the training labels' flagged share and mean quality by group.
+
+    Parameters
+    ----------
+    tables : dict
+        The output of :func:`summarize_label_quality`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A row per audited attribute, a bar per method in each group.
+    """
+    return _plot_by_group(tables, LABEL_QUALITY)

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import matplotlib
-import numpy as np
 import pytest
 import torch
 
@@ -54,10 +53,16 @@ def test_fairness_audit_prints_tables_and_saves_a_plot(tmp_path, capsys):
     if not folder or not os.path.isfile(os.path.join(folder, "adult", "adult.test")):
         pytest.skip("needs UCI Adult: set SKLILAW_DATA to the folder that holds adult/")
     matplotlib.use("Agg")
-    plot = tmp_path / "audit.png"
+    plot, quality_plot = tmp_path / "audit.png", tmp_path / "quality.png"
     threads = torch.get_num_threads()
     argv = ["fairness", "--n-samples", "1500", "--epochs", "2", "--seeds", "2"]
-    main([*argv, "--sensitive", "sex", "race", "--plot", str(plot)])
+    main(
+        [
+            *argv,
+            *("--sensitive", "sex", "race"),
+            *("--plot", str(plot), "--label-quality-plot", str(quality_plot)),
+        ]
+    )
     assert torch.get_num_threads() == threads  # --threads applies to the audit only
     out = capsys.readouterr().out
     assert "UCI Adult (a subsample of 1500 rows)" in out and "median of 2 seeds" in out
@@ -80,8 +85,17 @@ def test_fairness_audit_prints_tables_and_saves_a_plot(tmp_path, capsys):
         ("LiLAW", group) for group in ("overall", "Female", "Male")
     }
     assert all(0 <= float(share) <= 1 for _, _, share, _ in rows[1:])
-    assert plot.stat().st_size > 0
+    assert plot.stat().st_size > 0 and quality_plot.stat().st_size > 0
+    assert f"Label quality plot saved to {quality_plot}" in out
     matplotlib.pyplot.close("all")
+
+
+def test_a_label_quality_plot_needs_a_lilaw_method(tmp_path):
+    plot = tmp_path / "quality.png"
+    argv = ["fairness", "--methods", "plain skorch", "--label-quality-plot", str(plot)]
+    with pytest.raises(SystemExit, match="--label-quality-plot needs a method that records"):
+        main(argv)
+    assert not plot.exists()
 
 
 def test_fairness_help_lists_its_options(capsys):
@@ -91,19 +105,3 @@ def test_fairness_help_lists_its_options(capsys):
     out = capsys.readouterr().out
     for option in ("--seeds", "--epochs", "--sensitive", "--n-samples", "--data-home", "--plot"):
         assert option in out
-
-
-def test_audit_label_noise_flips_what_it_says():
-    from sklilaw._audit import noisy_training_labels
-
-    rng = np.random.RandomState(0)
-    y = rng.randint(0, 2, 500)
-    sex = rng.choice(["Female", "Male"], 500)
-    assert noisy_training_labels(y, sex, "none", 0) is y
-    women = noisy_training_labels(y, sex, "women-40", 0)
-    changed = women != y
-    assert changed.sum() == round(0.4 * ((sex == "Female") & (y == 1)).sum())
-    assert (sex[changed] == "Female").all() and (y[changed] == 1).all()
-    assert (noisy_training_labels(y, sex, "sym-20", 0) != y).sum() == 100
-    with pytest.raises(ValueError, match="label_noise must be 'none', 'sym-R' or 'women-R'"):
-        noisy_training_labels(y, sex, "men-20", 0)
