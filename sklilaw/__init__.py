@@ -7,6 +7,7 @@ from ._data import TensorBatches
 from ._fcn import FCN
 from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
 from ._mlp import MLP
+from ._oversampling import OversampledClassifier
 from ._persistence import load_estimator, save_estimator
 from ._weighting import Weights, label_probabilities, lilaw_weights, meta_gradient, meta_update
 
@@ -20,6 +21,7 @@ __all__ = [
     "LiLAWClassifier",
     "LiLAWLoss",
     "MLP",
+    "OversampledClassifier",
     "TensorBatches",
     "Weights",
     "datasets",

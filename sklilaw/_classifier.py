@@ -17,7 +17,7 @@ from skorch import NeuralNet, NeuralNetClassifier
 from torch import nn
 
 from ._data import TensorBatches
-from ._fit_data import prepare_fit_data
+from ._fit_data import FitArguments, prepare_fit_data
 from ._label_issues import (
     TrainingDynamics,
     difficulty_frame,
@@ -393,7 +393,17 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         return self.criterion_.delta
 
     # ------------------------------------------------------------------- fitting
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sensitive_features=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sensitive_features=None,
+        synthetic=None,
+    ):
         """Train the module with LiLAW re-weighting.
 
         A fit that fails leaves the estimator exactly as it was; meanwhile, a fit that
@@ -430,6 +440,16 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             is represented in the meta batches as in the data; a class x group cell with
             a single sample is stratified with the rest of its class. Not used for
             training, and not allowed with ``X_val``.
+        synthetic : array-like of bool, shape (n_samples,), default=None
+            True for the rows that are synthetic (made by a generative model, an
+            oversampler such as SMOTE, or augmentation), False for the real ones. The
+            internal validation split, and with it every meta step and early stopping,
+            is then carved from the real rows only (``validation_fraction`` of them,
+            stratified as without the mask); the synthetic rows only train. The history
+            records the mean LiLAW weight of the real and of the synthetic training rows
+            per epoch (``mean_weight_real``, ``mean_weight_synthetic``), and
+            ``label_issues_`` gains a boolean column ``synthetic``. With ``X_val``, the
+            mask only labels the rows.
 
         Returns
         -------
@@ -439,9 +459,9 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         reset = not (self.warm_start and self.initialized_)
         self._check_params()
         check_noise_handling(self, continuing=not reset)
-        data = (X, y, sample_weight, X_val, y_val, sensitive_features)
+        arguments = FitArguments(X, y, sample_weight, X_val, y_val, sensitive_features, synthetic)
         with unchanged_on_failure(self, continuing=not reset), InterruptWatch() as interrupt:
-            fit_trainings(self, data, reset=reset, interrupt=interrupt)
+            fit_trainings(self, arguments, reset=reset, interrupt=interrupt)
         return self
 
     def partial_fit(
@@ -454,6 +474,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         X_val=None,
         y_val=None,
         sensitive_features=None,
+        synthetic=None,
     ):
         """Train for ``max_epochs`` more epochs, initialising only on the first call.
 
@@ -464,7 +485,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever be seen; only used on the first call, when ``y``
             may lack some of them.
-        sample_weight, X_val, y_val, sensitive_features
+        sample_weight, X_val, y_val, sensitive_features, synthetic
             As in :meth:`fit`.
 
         Returns
@@ -472,41 +493,21 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         self : LiLAWClassifier
             The fitted estimator.
         """
+        arguments = FitArguments(X, y, sample_weight, X_val, y_val, sensitive_features, synthetic)
         with unchanged_on_failure(self, continuing=self.initialized_):
-            self._fit(
-                X,
-                y,
-                sample_weight,
-                X_val,
-                y_val,
-                sensitive_features,
-                reset=not self.initialized_,
-                classes=classes,
-            )
+            self._fit(arguments, reset=not self.initialized_, classes=classes)
         return self
 
-    def _fit(
-        self,
-        X,
-        y,
-        sample_weight,
-        X_val,
-        y_val,
-        sensitive_features,
-        *,
-        reset,
-        classes=None,
-        split=None,
-        recipe=AS_CONFIGURED,
-    ):
-        """One training; ``split`` (training and validation rows) replaces the internal
-        split, and ``recipe`` how a training from scratch departs from the parameters.
+    def _fit(self, arguments, *, reset, classes=None, split=None, recipe=AS_CONFIGURED):
+        """One training of the :class:`FitArguments`; ``split`` (training and validation
+        rows) replaces the internal split, and ``recipe`` how a training from scratch
+        departs from the parameters.
 
         Returns
         -------
         Training
         """
-        index = X.index if isinstance(X, pd.DataFrame) else None
+        index = arguments.X.index if isinstance(arguments.X, pd.DataFrame) else None
         self._check_params()
         split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=3
@@ -515,17 +516,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             # resuming: the same data split as before, whatever random_state is
             split_seed = int(self.criterion_.training_state.split_seed)
         fit_data = prepare_fit_data(
-            self,
-            X,
-            y,
-            sample_weight,
-            X_val,
-            y_val,
-            sensitive_features,
-            reset=reset,
-            classes=classes,
-            seed=split_seed,
-            split=split,
+            self, arguments, reset=reset, classes=classes, seed=split_seed, split=split
         )
         self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
         seed = None if self.random_state is None else int(torch_seed)
@@ -541,7 +532,12 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
                 )
                 self._resume_pending = True
                 self._dynamics = TrainingDynamics(
-                    len(fit_data.train_rows), len(self.classes_), self._data_device
+                    len(fit_data.train_rows),
+                    len(self.classes_),
+                    self._data_device,
+                    synthetic=None
+                    if fit_data.synthetic is None
+                    else fit_data.synthetic[fit_data.train_rows],
                 )
                 super().partial_fit(fit_data, None)
                 valid_logits = self.forward(fit_data.valid)  # once, for both

@@ -20,11 +20,24 @@ from ._validation import (
     INPUT,
     check_dataset_input,
     check_labels,
+    check_synthetic,
     dataset_labels,
     dense,
     encode,
     encoded_targets,
 )
+
+
+class FitArguments(NamedTuple):
+    """The data arguments of ``fit``, as given."""
+
+    X: object
+    y: object
+    sample_weight: object = None
+    X_val: object = None
+    y_val: object = None
+    sensitive_features: object = None
+    synthetic: object = None
 
 
 class FitData(NamedTuple):
@@ -35,6 +48,7 @@ class FitData(NamedTuple):
     meta: torch.utils.data.Dataset  # X, y, sample_weight: the meta steps
     train_rows: np.ndarray  # positions in X of the training rows
     valid_rows: np.ndarray  # positions in X of the validation rows (empty with X_val)
+    synthetic: np.ndarray | None  # True for the synthetic rows of X; None: all real
 
 
 class _InMemory:
@@ -98,20 +112,26 @@ def _without_weights(meta):
     return torch.utils.data.TensorDataset(*meta.tensors[:2])
 
 
-def prepare_fit_data(
-    estimator,
-    X,
-    y,
-    sample_weight,
-    X_val,
-    y_val,
-    sensitive_features,
-    *,
-    reset,
-    classes,
-    seed,
-    split=None,
-):
+def _split(estimator, y, sensitive_features, synthetic, seed):
+    """The internal validation split, stratified, carved from the real rows only."""
+    real = None if synthetic is None else np.flatnonzero(~synthetic)
+    y_real = y if real is None else y[real]
+    codes = y_real if sensitive_features is None else strata(y, sensitive_features, real)
+    train, val = stratified_split(
+        y_real,
+        codes,
+        classes=estimator.classes_,
+        validation_fraction=estimator.validation_fraction,
+        seed=seed,
+        kind="" if real is None else "real ",
+    )
+    if real is None:
+        return train, val
+    # the synthetic rows only train
+    return np.concatenate([real[train], np.flatnonzero(synthetic)]), real[val]
+
+
+def prepare_fit_data(estimator, arguments, *, reset, classes, seed, split=None):
     """Validate everything, set the data-dependent attributes, build the datasets.
 
     Parameters
@@ -119,7 +139,7 @@ def prepare_fit_data(
     estimator : LiLAWClassifier
         Its ``classes_``, ``n_features_in_`` (and ``feature_names_in_``) are set on
         ``reset``, else checked.
-    X, y, sample_weight, X_val, y_val, sensitive_features
+    arguments : FitArguments
         As given to ``fit``.
     reset : bool
         Whether this fit starts afresh.
@@ -136,6 +156,7 @@ def prepare_fit_data(
     -------
     FitData
     """
+    X, y, sample_weight, X_val, y_val, sensitive_features, synthetic = arguments
     streamed = isinstance(X, torch.utils.data.Dataset)
     if streamed and X_val is not None and not isinstance(X_val, torch.utils.data.Dataset):
         raise TypeError(
@@ -151,17 +172,11 @@ def prepare_fit_data(
     source_type = _Streamed if streamed else _InMemory
     source, y = source_type.training(estimator, X, y, reset=reset)
     y, sample_weight = encoded_targets(estimator, y, sample_weight, reset=reset, classes=classes)
+    synthetic = check_synthetic(synthetic, len(y))
     if split is not None:
         train, val = split
     elif X_val is None:
-        codes = y if sensitive_features is None else strata(y, sensitive_features)
-        train, val = stratified_split(
-            y,
-            codes,
-            classes=estimator.classes_,
-            validation_fraction=estimator.validation_fraction,
-            seed=seed,
-        )
+        train, val = _split(estimator, y, sensitive_features, synthetic, seed)
     else:
         train, val = np.arange(len(y)), np.arange(0)
     if X_val is None:
@@ -176,4 +191,5 @@ def prepare_fit_data(
         meta=meta,
         train_rows=train,
         valid_rows=val,
+        synthetic=synthetic,
     )

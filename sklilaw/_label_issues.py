@@ -16,7 +16,9 @@ class TrainingDynamics:
     """Per-sample running sums of class probabilities over the epochs of one fit.
 
     Memory is ``n_samples * n_classes`` floats on the device; no per-epoch history. As
-    each row of probabilities sums to 1, a row's sum also counts its updates.
+    each row of probabilities sums to 1, a row's sum also counts its updates. With a
+    ``synthetic`` mask, it also sums the LiLAW weights of the real and of the
+    synthetic rows over the current epoch, on the device (no synchronisation per batch).
 
     Parameters
     ----------
@@ -24,15 +26,48 @@ class TrainingDynamics:
         Size of the training set and number of classes.
     device : str or torch.device
         Where the sums live (the device of the training batches).
+    synthetic : ndarray of bool, shape (n_samples,), default=None
+        True for the synthetic training rows.
     """
 
-    def __init__(self, n_samples, n_classes, device):
+    def __init__(self, n_samples, n_classes, device, synthetic=None):
         self.probability_sum = torch.zeros(n_samples, n_classes, device=device)
+        self.origin = None if synthetic is None else torch.as_tensor(synthetic, device=device)
+        # by origin (real, synthetic): the epoch's sum of weights and count of rows
+        self.origin_sums = torch.zeros(2, 2, device=device)
 
     @torch.no_grad()
     def update(self, index, probabilities):
         """Add one training batch: its rows and the module's class probabilities."""
         self.probability_sum.index_add_(0, index, probabilities.float())
+
+    @torch.no_grad()
+    def update_weights(self, index, weights):
+        """Add one training batch's LiLAW weights (None: unit weights) by origin."""
+        if self.origin is None:
+            return
+        origin = self.origin[index].long()
+        weights = torch.ones(len(index), device=index.device) if weights is None else weights
+        weight_and_count = torch.stack([weights.float(), torch.ones_like(weights.float())], 1)
+        self.origin_sums.index_add_(0, origin, weight_and_count)
+
+    def pop_origin_means(self):
+        """The epoch's mean weight of the real and of the synthetic rows; starts a new epoch.
+
+        Returns
+        -------
+        dict or None
+            ``{'mean_weight_real': ..., 'mean_weight_synthetic': ...}`` (NaN for an
+            origin without rows), None without a ``synthetic`` mask.
+        """
+        if self.origin is None:
+            return None
+        (real_sum, n_real), (synthetic_sum, n_synthetic) = self.origin_sums.tolist()
+        self.origin_sums.zero_()
+        return {
+            "mean_weight_real": real_sum / n_real if n_real else float("nan"),
+            "mean_weight_synthetic": synthetic_sum / n_synthetic if n_synthetic else float("nan"),
+        }
 
     def mean_probabilities(self):
         """Mean class probabilities, shape (n, k); NaN for rows never trained on."""
@@ -168,6 +203,8 @@ def label_issues_of_fit(estimator, dynamics, fit_data, valid_logits, index):
         parts.append(frame.assign(in_validation=True))
     rows = np.concatenate([fit_data.train_rows, fit_data.valid_rows])
     frame = pd.concat(parts, ignore_index=True).iloc[np.argsort(rows)].reset_index(drop=True)
+    if fit_data.synthetic is not None:
+        frame["synthetic"] = fit_data.synthetic[np.sort(rows)]
     if index is not None:  # a refit may train on some of the rows only
         frame.index = index[np.sort(rows)]
     return frame

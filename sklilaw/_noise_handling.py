@@ -132,21 +132,21 @@ def _classes_kept_short(trained, keep):
     return "; ".join(parts)
 
 
-def fit_trainings(estimator, data, *, reset, interrupt):
+def fit_trainings(estimator, arguments, *, reset, interrupt):
     """Run the trainings of one ``fit`` and keep the best; set ``trainings_``.
 
     Parameters
     ----------
     estimator : LiLAWClassifier
         The estimator to fit.
-    data : tuple
-        ``X, y, sample_weight, X_val, y_val, sensitive_features`` as given to ``fit``.
+    arguments : FitArguments
+        The data arguments as given to ``fit``.
     reset : bool
         Whether the first training starts afresh.
     interrupt : InterruptWatch
         Ctrl-C ends the fit with the model kept so far.
     """
-    X, y, sample_weight, X_val, y_val, sensitive_features = data
+    sample_weight = arguments.sample_weight
     auto = estimator.noise_handling == "auto"
     recipes = AUTO_RECIPES if auto else (AS_CONFIGURED,)
     refit = AUTO_REFIT if auto else estimator.label_issues_refit
@@ -161,12 +161,8 @@ def fit_trainings(estimator, data, *, reset, interrupt):
         try:
             with unchanged_on_failure(estimator, continuing=False):
                 training = estimator._fit(
-                    X,
-                    y,
-                    weights,
-                    X_val,
-                    y_val,
-                    None,  # the split is given: no strata
+                    # the split is given: no strata
+                    arguments._replace(sample_weight=weights, sensitive_features=None),
                     reset=True,
                     classes=estimator.classes_,
                     split=split,
@@ -200,7 +196,7 @@ def fit_trainings(estimator, data, *, reset, interrupt):
         kept, kept_recipe = training, recipe
 
     first = recipes[0]
-    kept = estimator._fit(*data, reset=reset, recipe=first)
+    kept = estimator._fit(arguments, reset=reset, recipe=first)
     kept_recipe = first
     log.append(_log_row(first.name, kept, kept=True))
     split = (kept.train_rows, kept.valid_rows)

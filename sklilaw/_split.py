@@ -7,15 +7,18 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 
-def strata(y, sensitive_features):
+def strata(y, sensitive_features, rows=None):
     """Stratification codes: class x group, where a cell with one sample joins its class.
 
     ``y`` holds class indices. Such left-over samples of a class form one stratum, or,
-    if they are a single sample, join the class's largest cell.
+    if they are a single sample, join the class's largest cell. With ``rows``
+    (positions), the codes of those rows only.
     """
     groups = pd.DataFrame(sensitive_features)
     if len(groups) != len(y):
         raise ValueError(f"sensitive_features has {len(groups)} rows but X has {len(y)} samples.")
+    if rows is not None:
+        y, groups = y[rows], groups.iloc[rows]
     group_codes, _ = pd.factorize(pd.MultiIndex.from_frame(groups), use_na_sentinel=False)
     _, cells, sizes = np.unique(
         np.c_[y, group_codes], axis=0, return_inverse=True, return_counts=True
@@ -29,7 +32,7 @@ def strata(y, sensitive_features):
     return codes
 
 
-def stratified_split(y, codes, *, classes, validation_fraction, seed):
+def stratified_split(y, codes, *, classes, validation_fraction, seed, kind=""):
     """Train and validation indices, stratified by ``codes``, with clear errors.
 
     Parameters
@@ -44,6 +47,9 @@ def stratified_split(y, codes, *, classes, validation_fraction, seed):
         Share of the rows held out.
     seed : int
         Seeds the split.
+    kind : str, default=''
+        What the rows are, for the error messages (``'real '``: the real rows of a fit
+        with synthetic rows).
     """
     n_samples = len(y)
     counts = np.bincount(y, minlength=len(classes))
@@ -52,7 +58,7 @@ def stratified_split(y, codes, *, classes, validation_fraction, seed):
     if (counts[present] < 2).any():
         smallest = classes[present][np.argmin(counts[present])]
         raise ValueError(
-            f"Class {smallest} has only 1 sample, too few for the stratified "
+            f"Class {smallest} has only 1 {kind}sample, too few for the stratified "
             "validation split: every class needs at least 2 samples (one for training, "
             f"one for validation). {fix}"
         )
@@ -61,7 +67,7 @@ def stratified_split(y, codes, *, classes, validation_fraction, seed):
     if n_val < n_strata or n_samples - n_val < n_strata:
         what = "class" if codes is y else "class x group cell"
         raise ValueError(
-            f"validation_fraction={validation_fraction} splits {n_samples} samples "
+            f"validation_fraction={validation_fraction} splits {n_samples} {kind}samples "
             f"into {n_samples - n_val} for training and {n_val} for validation, but the "
             f"stratified split needs at least {n_strata} (one per {what}) in each. {fix}"
         )

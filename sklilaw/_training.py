@@ -224,10 +224,11 @@ class LiLAWTraining:
         probabilities = class_probabilities(y_pred)
         self._dynamics.update(rows, probabilities)
         if self._in_warmup():  # unweighted: the loss weights are the sample weights
-            mean_weight, loss_weights = 1.0, sample_weight
+            weights, mean_weight, loss_weights = None, 1.0, sample_weight
         else:
             weights = self.criterion_.weights(y_pred, yi, probabilities=probabilities).total
             mean_weight, loss_weights = weights.detach().mean().item(), weights * sample_weight
+        self._dynamics.update_weights(rows, weights)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=loss_weights)
         if not torch.isfinite(loss):
             epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
@@ -348,7 +349,8 @@ class LiLAWTraining:
             )
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight.
+        """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight (with
+        synthetic rows, also the real and the synthetic rows' means).
 
         Parameters
         ----------
@@ -369,3 +371,5 @@ class LiLAWTraining:
             weights = self.history[-1, "batches", :, "lilaw_weight"]
             sizes = self.history[-1, "batches", :, "train_batch_size"]
             self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
+        for key, value in (self._dynamics.pop_origin_means() or {}).items():
+            self.history.record(key, value)

@@ -120,6 +120,32 @@ def check_dataset_input(estimator, shape, reset):
         )
 
 
+def check_synthetic(synthetic, n_samples):
+    """The ``synthetic`` mask of fit as a boolean ndarray, or None.
+
+    Raises before training when it is not a boolean mask with one value per row of X,
+    or when it leaves no real row.
+    """
+    if synthetic is None:
+        return None
+    mask = np.asarray(synthetic)
+    if mask.dtype != bool:
+        raise TypeError(
+            "synthetic must be a boolean mask, True for the synthetic rows, got an array "
+            f"of dtype {mask.dtype}."
+        )
+    if mask.shape != (n_samples,):
+        raise ValueError(
+            f"synthetic must hold one value per row of X ({n_samples}), got shape {mask.shape}."
+        )
+    if mask.all():
+        raise ValueError(
+            f"synthetic marks all {n_samples} rows as synthetic: the validation split, "
+            "the meta steps and early stopping need real rows."
+        )
+    return mask
+
+
 def hidden_layer_sizes(value):
     """``hidden_layer_sizes`` as a tuple of positive integers, or a clear error."""
     sizes = tuple(np.atleast_1d(value).tolist())

@@ -15,7 +15,7 @@ LAYERS = [
     ["_fit_data", "_noise_handling"],
     ["_training"],
     ["_classifier"],
-    ["_accelerate", "_persistence", "baselines", "noise", "datasets", "plotting"],
+    ["_accelerate", "_oversampling", "_persistence", "baselines", "noise", "datasets", "plotting"],
     ["_fairness_inputs", "_fairness_metrics"],
     ["_fairness_report", "_fairness_scorer"],
     ["_fairness_comparison", "_fairness_label_quality"],

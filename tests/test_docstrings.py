@@ -28,6 +28,7 @@ MODULES_WITH_EXAMPLES = [
     "sklilaw._fairness_scorer",
     "sklilaw._fcn",
     "sklilaw._loss",
+    "sklilaw._oversampling",
     "sklilaw.datasets",
     "sklilaw.noise",
 ]
