@@ -46,6 +46,10 @@ from ._validation import (
 )
 from ._weighting import class_probabilities
 
+# torch's fused optimizers: on small networks, the per-parameter loop of the default
+# implementation costs more than the arithmetic
+FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
+
 
 class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
     """Neural network classifier trained with LiLAW sample re-weighting.
@@ -74,6 +78,10 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         ``criterion__reduction`` is given. See also :class:`~sklilaw.FocalLoss`.
     optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
         The model's optimizer; ``alpha``, ``beta`` and ``delta`` are never passed to it.
+        ``Adam`` and ``AdamW`` run torch's fused implementation (one kernel for all
+        parameters, ``fused=True``) unless ``optimizer__fused`` or
+        ``optimizer__foreach`` says otherwise; pass ``optimizer__fused=False`` for
+        parameters it does not support (sparse gradients).
     lr : float, default=1e-3
         Learning rate of ``optimizer``.
     weight_decay : float, default=1e-4
@@ -531,6 +539,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
                     self.get_iterator(fit_data.meta, training=True), self._shuffle_generator
                 )
                 self._resume_pending = True
+                self._mode_switch = self._modules_to_switch()
                 self._dynamics = TrainingDynamics(
                     len(fit_data.train_rows),
                     len(self.classes_),
@@ -547,7 +556,13 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
                 score = validation_accuracy(fit_data, valid_logits)
         finally:
             # iterators and generators cannot be pickled; they live only during fit
-            transients = ("_meta_batches", "_shuffle_generator", "_dynamics", "_resume_pending")
+            transients = (
+                "_meta_batches",
+                "_shuffle_generator",
+                "_dynamics",
+                "_resume_pending",
+                "_mode_switch",
+            )
             for transient in transients:
                 vars(self).pop(transient, None)
         return Training(fit_data.train_rows, fit_data.valid_rows, score, len(self.history))
@@ -571,7 +586,8 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        """Build the model's optimizer; ``weight_decay`` is its default weight decay.
+        """Build the model's optimizer; ``weight_decay`` is its default weight decay, and
+        ``Adam`` and ``AdamW`` are fused by default.
 
         Parameters
         ----------
@@ -586,6 +602,8 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         args, kwargs = self.get_params_for_optimizer("optimizer", self.get_all_learnable_params())
         if self.weight_decay:
             kwargs.setdefault("weight_decay", self.weight_decay)
+        if self.optimizer in FUSED_OPTIMIZERS and not {"fused", "foreach"} & set(kwargs):
+            kwargs["fused"] = True
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
 

@@ -12,7 +12,14 @@ import inspect
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochScoring,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+)
 from skorch.utils import noop
 
 from ._loss import GeneralizedCrossEntropy, LiLAWLoss
@@ -25,6 +32,19 @@ from ._weighting import class_probabilities
 def _valid_accuracy(net, dataset, y):
     """Accuracy on the validation split, where ``y`` holds class indices."""
     return float((net.forward(dataset).argmax(dim=1).numpy() == y).mean())
+
+
+class _QuietPrintLog(PrintLog):
+    """skorch's ``PrintLog``, which builds no table when it would print nothing."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.sink is not print or net.verbose:
+            super().on_epoch_end(net, **kwargs)
+
+
+def _implements(handler):
+    """Whether the callback's bound method ``handler`` is not skorch's no-op."""
+    return getattr(handler, "__func__", None) is not getattr(Callback, handler.__name__, None)
 
 
 class LiLAWTraining:
@@ -46,7 +66,7 @@ class LiLAWTraining:
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("valid_acc", EpochScoring(_valid_accuracy, name="valid_acc", lower_is_better=False)),
-            ("print_log", PrintLog()),
+            ("print_log", _QuietPrintLog()),
         ]
 
     @property
@@ -191,6 +211,48 @@ class LiLAWTraining:
         if streamed:
             return StreamedBatches(dataset, self._data_device, **kwargs)
         return self.iterator_train(dataset, **kwargs)
+
+    def notify(self, method_name, **cb_kwargs):
+        """Call ``method_name`` on the estimator and its callbacks, as skorch does.
+
+        The handlers of callbacks that keep skorch's no-op (a callback without its own
+        ``on_batch_end``, say) are skipped: called several times per batch, they cost
+        more than the batch's arithmetic on small networks.
+
+        Parameters
+        ----------
+        method_name : str
+            ``'on_train_begin'``, ``'on_epoch_end'``, ``'on_batch_begin'`` and so on.
+        **cb_kwargs
+            Passed to the handlers.
+        """
+        getattr(self, method_name)(self, **cb_kwargs)
+        for _, callback in self.callbacks_:
+            handler = getattr(callback, method_name)
+            if _implements(handler):
+                handler(self, **cb_kwargs)
+
+    def _modules_to_switch(self):
+        """Every module under the estimator's modules and criteria, or None if one of
+        them overrides ``train``: then only ``train`` itself switches them correctly."""
+        modules = []
+        for name in self._modules + self._criteria:
+            top = getattr(self, name + "_")
+            if isinstance(top, torch.nn.Module):
+                modules.extend(top.modules())
+        if any(type(module).train is not torch.nn.Module.train for module in modules):
+            return None
+        return modules
+
+    def _set_training(self, training=True):
+        # during fit, the modules found at its start are switched without the recursion
+        # of nn.Module.train, to the same effect; otherwise as skorch does
+        modules = vars(self).get("_mode_switch")
+        if modules is None:
+            return super()._set_training(training)
+        for module in modules:
+            vars(module)["training"] = training  # what nn.Module.train sets, without __setattr__
+        return None
 
     def _in_warmup(self):
         return len(self.history) <= self.warmup_epochs

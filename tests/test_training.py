@@ -1,0 +1,101 @@
+"""The skorch extension points of LiLAW's training: callbacks, modes, optimizer, log."""
+
+import numpy as np
+import torch
+from sklearn.datasets import load_iris
+from skorch.callbacks import Callback
+from torch import nn
+
+from sklilaw import LiLAWClassifier
+
+X, y = load_iris(return_X_y=True)
+X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+FAST = dict(max_epochs=3, batch_size=32, random_state=0)
+
+
+class _Counting(Callback):
+    """Counts the batch events it implements."""
+
+    def initialize(self):
+        self.batches, self.gradients = 0, 0
+        return self
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        self.batches += training
+
+    def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
+        self.gradients += 1
+        assert all(p.grad is not None for _, p in named_parameters)
+
+
+def test_callbacks_get_every_event_they_implement():
+    counting = _Counting()
+    clf = LiLAWClassifier(callbacks=[("count", counting)], **FAST).fit(X, y)
+    n_train = int(np.ceil(len(y) * 0.85))
+    batches_per_epoch = int(np.ceil(n_train / 32))
+    assert counting.batches == counting.gradients == 3 * batches_per_epoch
+    assert len(clf.history) == 3
+
+
+class _ModeRecorder(nn.Module):
+    """Records ``self.training`` of itself and of a dropout layer at every forward pass."""
+
+    def __init__(self, n_features=4, n_classes=3):
+        super().__init__()
+        self.hidden = nn.Linear(n_features, 16)
+        self.dropout = nn.Dropout(0.1)
+        self.out = nn.Linear(16, n_classes)
+        self.modes = []
+
+    def forward(self, x):
+        self.modes.append((self.training, self.dropout.training, torch.is_grad_enabled()))
+        return self.out(self.dropout(torch.relu(self.hidden(x))))
+
+
+def test_training_batches_run_in_train_mode_and_meta_batches_in_eval_mode():
+    module = _ModeRecorder()
+    clf = LiLAWClassifier(module, **FAST).fit(X, y)
+    training = [mode for mode in module.modes if mode[2]]  # with a graph: training steps
+    meta_and_validation = [mode for mode in module.modes if not mode[2]]
+    assert training and all(mode[:2] == (True, True) for mode in training)
+    assert meta_and_validation and all(mode[:2] == (False, False) for mode in meta_and_validation)
+    module.modes.clear()
+    clf.predict(X)
+    assert module.modes and all(mode[:2] == (False, False) for mode in module.modes)
+
+
+class _FrozenDropout(_ModeRecorder):
+    """Overrides ``train`` to keep its dropout in evaluation mode, as frozen layers are."""
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.dropout.eval()
+        return self
+
+
+def test_a_module_that_overrides_train_is_switched_by_its_train():
+    module = _FrozenDropout()
+    LiLAWClassifier(module, **FAST).fit(X, y)
+    training = [mode for mode in module.modes if mode[2]]
+    assert training and all(mode[:2] == (True, False) for mode in training)
+
+
+def test_adam_is_fused_unless_the_user_says_otherwise():
+    assert LiLAWClassifier(**FAST).fit(X, y).optimizer_.defaults["fused"] is True
+    adamw = LiLAWClassifier(optimizer=torch.optim.AdamW, **FAST).fit(X, y)
+    assert adamw.optimizer_.defaults["fused"] is True
+    unfused = LiLAWClassifier(optimizer__fused=False, **FAST).fit(X, y)
+    assert not unfused.optimizer_.defaults["fused"]
+    foreach = LiLAWClassifier(optimizer__foreach=True, **FAST).fit(X, y)
+    assert not foreach.optimizer_.defaults["fused"] and foreach.optimizer_.defaults["foreach"]
+    sgd = LiLAWClassifier(optimizer=torch.optim.SGD, **FAST).fit(X, y)
+    assert not sgd.optimizer_.defaults.get("fused")
+
+
+def test_the_epoch_log_prints_only_when_verbose(capsys):
+    LiLAWClassifier(verbose=0, **FAST).fit(X, y)
+    assert capsys.readouterr().out == ""
+    LiLAWClassifier(verbose=1, **FAST).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_acc" in out
+    assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 3
