@@ -4,10 +4,10 @@ What it measures
 ----------------
 The wall-clock time of ``fit`` for the same network (``sklilaw.MLP`` with one hidden
 layer of 100 units, or on the CNN row ``SmallCNN``; a fresh instance per fit built from
-the repeat's seed, so every method starts from the same weights), on the same data, with the same batch size, number of epochs,
-optimizer (Adam, lr 1e-3, weight decay 1e-4) and the same 15% stratified validation
-split (made once here with ``train_test_split`` and given to every method), on the CPU.
-The rows are:
+the repeat's seed, so every method starts from the same weights), on the same data,
+with the same batch size, number of epochs, optimizer (Adam, lr 1e-3, weight decay
+1e-4) and the same 15% stratified validation split (made once here with
+``train_test_split`` and given to every method), on the CPU. The rows are:
 
 1. ``plain skorch``: ``skorch.NeuralNetClassifier`` with cross-entropy, fed float32
    ``X`` and int64 ``y`` through skorch's default ``Dataset``/``DataLoader`` path; the

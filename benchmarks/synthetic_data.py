@@ -63,6 +63,7 @@ from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from sklilaw import LiLAWClassifier
+from sklilaw._timing import warm_up_torch
 
 MIN_PER_CLASS = 4
 VALIDATION_FRACTION = 0.15
@@ -142,9 +143,7 @@ def run(args):
         for seed in range(args.seeds)
     ]
     datasets = {name: DATASETS[name](args) for name in args.datasets}
-    # torch's one-time start-up, paid here rather than by the first timed fit
-    warm_up = np.random.RandomState(0).rand(64, 4).astype(np.float32)
-    LiLAWClassifier(max_epochs=2, random_state=0).fit(warm_up, np.arange(64) % 2)
+    warm_up_torch()
     progress = tqdm(total=len(cells) * (1 + len(GENERATORS) * (len(METHODS) - 1)))
     for name, fraction, seed in cells:
         data = datasets[name]

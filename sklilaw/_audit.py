@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from ._classifier import LiLAWClassifier
 from ._mlp import MLP
+from ._timing import warm_up_torch
 from .baselines import plain_skorch
 from .datasets import load_adult
 from .fairness import DEFAULT_METRICS, DISPARITIES, fairness_report, label_quality_by_group
@@ -253,6 +254,7 @@ def run_audit(
     X_train, X_test, y_train, y_test = adult_train_test(data_home, n_samples)
     preprocess = preprocessor(X_train, sensitive)
     n_features = clone(preprocess).fit(X_train).transform(X_train.iloc[:1]).shape[1]
+    warm_up_torch()
     runs = [(seed, method) for seed in seeds for method in methods]
     frames = []
     for seed, method in tqdm(runs, desc="Adult fairness audit", disable=not progress):

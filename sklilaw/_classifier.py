@@ -38,6 +38,7 @@ from ._training import LiLAWTraining
 from ._validation import (
     INPUT,
     check_dataset_input,
+    check_device,
     check_labels,
     check_module_output,
     dense,
@@ -373,6 +374,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
+        check_device(self.device)
 
     # ------------------------------------------------------------ fitted attributes
     @property

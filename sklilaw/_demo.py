@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from ._classifier import LiLAWClassifier
 from ._mlp import MLP
+from ._timing import warm_up_torch
 from .baselines import plain_skorch
 from .noise import symmetric_label_noise
 
@@ -50,6 +51,7 @@ def run_demo(dataset="digits", noise_rate=0.4, seeds=(0, 1, 2), max_epochs=50, p
     """
     X, y = DATASETS[dataset](return_X_y=True)
     y = LabelEncoder().fit_transform(y)
+    warm_up_torch()
     runs = [(seed, method) for seed in seeds for method in METHODS]
     rows = []
     for seed, method in tqdm(runs, desc=f"{dataset}, {noise_rate:.0%} noise", disable=not progress):

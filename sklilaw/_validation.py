@@ -146,6 +146,22 @@ def check_synthetic(synthetic, n_samples):
     return mask
 
 
+def check_device(device):
+    """Raise a ``ValueError`` that names the problem when torch cannot use ``device``.
+
+    torch's own errors for a CUDA device on a CPU-only build, or without a visible GPU,
+    are a bare ``AssertionError`` or a ``RuntimeError`` from deep inside the first tensor
+    put there.
+    """
+    try:
+        torch.empty(0, device=device)
+    except (AssertionError, RuntimeError) as exc:
+        raise ValueError(
+            f"device={device!r} cannot be used with this torch {torch.__version__}: {exc}. "
+            "Install a torch build for that device, or use device='cpu'."
+        ) from exc
+
+
 def hidden_layer_sizes(value):
     """``hidden_layer_sizes`` as a tuple of positive integers, or a clear error."""
     sizes = tuple(np.atleast_1d(value).tolist())

@@ -618,6 +618,21 @@ def test_save_params_and_load_params_keep_alpha_beta_delta(iris, tmp_path):
     assert new.history[:, "alpha"] == clf.history[:, "alpha"]
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is usable here")
+def test_an_unusable_device_is_named_before_training(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, device="cuda")
+    with pytest.raises(ValueError, match="device='cuda' cannot be used with this torch"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    fitted = LiLAWClassifier(**FAST).fit(X, y)
+    before = fitted.predict_proba(X)
+    with pytest.raises(ValueError, match="device='cuda' cannot be used"):
+        fitted.set_params(device="cuda").partial_fit(X, y)
+    np.testing.assert_array_equal(fitted.set_params(device="cpu").predict_proba(X), before)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda(iris):
     X, y = iris
