@@ -75,15 +75,17 @@ plot_meta_params(cnn)
 # The hardest training images
 # ---------------------------
 # ``difficulty`` scores each training image under the fitted network: the probability
-# of its label (``p_label``), its weight and the weight component that dominates. The
-# images with the lowest ``p_label`` are the ones the network disagrees with most.
+# of its label (``label_quality``), its weight and the weight component that dominates. The
+# images with the lowest ``label_quality`` are the ones the network disagrees with most.
 frame = cnn.difficulty(X_train, y_train)
-print(frame["category"].value_counts().to_dict())
-hardest = frame.nsmallest(8, "p_label")
+print(frame["difficulty"].value_counts().to_dict())
+hardest = frame.nsmallest(8, "label_quality")
 predicted = cnn.predict(X_train[hardest.index])
 hardest = hardest.assign(label=y_train[hardest.index], predicted=predicted)
 print(
-    hardest[["label", "predicted", "p_label", "p_max", "weight", "category"]].round(3).to_markdown()
+    hardest[["label", "predicted", "label_quality", "p_max", "lilaw_weight", "difficulty"]]
+    .round(3)
+    .to_markdown()
 )
 
 fig, axes = plt.subplots(1, 8, figsize=(12, 2.2), constrained_layout=True)

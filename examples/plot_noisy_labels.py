@@ -99,8 +99,10 @@ print(issues.round(3).to_markdown())
 # "flagged" marks the injected flips).
 flagged = lilaw.label_issues_["is_label_issue"].to_numpy()
 frame = lilaw.difficulty(X_train, y_noisy)
-print(pd.crosstab(frame["category"], flipped, colnames=["flipped"]).to_markdown())
-print(frame.groupby(flipped)["weight"].describe().rename_axis("flipped").round(3).to_markdown())
+print(pd.crosstab(frame["difficulty"], flipped, colnames=["flipped"]).to_markdown())
+print(
+    frame.groupby(flipped)["lilaw_weight"].describe().rename_axis("flipped").round(3).to_markdown()
+)
 fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4), sharey=True, constrained_layout=True)
 plot_difficulty(frame, is_label_issue=flagged, ax=left)
 left.set_title("split by label_issues_ flags")

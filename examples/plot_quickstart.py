@@ -47,6 +47,6 @@ plot_weight_landscape(clf.alpha_, clf.beta_, clf.delta_)
 # ``difficulty`` gives each sample's probabilities, its three weight components and the
 # category of the dominant one.
 frame = clf.difficulty(model[0].transform(X_train), y_train)
-print(frame["category"].value_counts())
-print(frame.sort_values("p_label").head())
+print(frame["difficulty"].value_counts())
+print(frame.sort_values("label_quality").head())
 plot_difficulty(frame)

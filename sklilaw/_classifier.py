@@ -204,9 +204,11 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         sample weights), ``n_train_rows``, ``epochs`` and ``kept`` (whether its model is
         the fitted one: exactly one row).
     history_ : skorch.history.History
+        Also reachable as ``history`` (skorch's alias, the name the user guide uses).
         Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``alpha``, ``beta``,
         ``delta`` and ``mean_weight`` (the average LiLAW weight of the epoch's training
-        samples), and per-batch values.
+        samples; with ``synthetic=``, also ``mean_weight_real`` and
+        ``mean_weight_synthetic``), and per-batch values.
 
     Examples
     --------
@@ -663,10 +665,11 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         -------
         pandas.DataFrame
             One row per sample (indexed like ``X`` when it is a DataFrame) with
-            ``p_label`` (probability of the observed label), ``p_max`` (largest
-            probability), ``w_easy``, ``w_moderate``, ``w_hard`` (``W_alpha``,
-            ``W_delta``, ``W_beta``), ``weight`` (their sum) and ``category`` (``'easy'``,
-            ``'moderate'`` or ``'hard'``: the component that dominates the weight).
+            ``label_quality`` (probability of the observed label, ``a``), ``p_max``
+            (largest probability, ``m``), ``w_easy``, ``w_moderate``, ``w_hard``
+            (``W_alpha``, ``W_delta``, ``W_beta``), ``lilaw_weight`` (their sum) and
+            ``difficulty`` (``'easy'``, ``'moderate'`` or ``'hard'``: the component
+            that dominates the weight): the names of ``label_issues_``.
         """
         logits = self._logits(X)
         y = column_or_1d(y)

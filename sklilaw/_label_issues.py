@@ -215,12 +215,12 @@ def difficulty_frame(probabilities, target, meta_params):
     weights = weight_components(probabilities, target, meta_params)
     return pd.DataFrame(
         {
-            "p_label": probabilities[np.arange(len(target)), target],
+            "label_quality": probabilities[np.arange(len(target)), target],
             "p_max": probabilities.max(axis=1),
             "w_easy": weights[0],
             "w_moderate": weights[1],
             "w_hard": weights[2],
-            "weight": weights.sum(axis=0),
-            "category": pd.Categorical(CATEGORIES[weights.argmax(axis=0)], categories=CATEGORIES),
+            "lilaw_weight": weights.sum(axis=0),
+            "difficulty": pd.Categorical(CATEGORIES[weights.argmax(axis=0)], categories=CATEGORIES),
         }
     )

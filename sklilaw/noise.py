@@ -66,7 +66,11 @@ def symmetric_label_noise(y, noise_rate, *, random_state=None):
 
 
 def asymmetric_label_noise(y, noise_rate, *, mapping=None, random_state=None):
-    """Flip a share of each class's labels to one fixed other class (class-pair noise).
+    """Flip a share of each class's labels to one fixed other class ("asymmetric" noise).
+
+    The benchmarks call it class-pair noise (``asym-R`` in their tables): every class
+    has one class its wrong labels go to. By default that is the next class, a cycle
+    (0 to 1, 1 to 2, ..., the last to 0), not pairs of classes swapping labels.
 
     Parameters
     ----------

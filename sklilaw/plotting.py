@@ -115,7 +115,9 @@ def plot_difficulty(difficulty, *, is_label_issue=None, ax=None):
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
-    frame = pd.DataFrame({"category": difficulty["category"], "weight": difficulty["weight"]})
+    frame = pd.DataFrame(
+        {"category": difficulty["difficulty"], "weight": difficulty["lilaw_weight"]}
+    )
     if is_label_issue is None:
         frame["group"] = frame["category"].astype(str)
     else:

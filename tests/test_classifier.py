@@ -426,7 +426,7 @@ def test_any_label_type_round_trips(iris, labels):
     predicted = clf.predict(X)
     assert set(predicted) <= set(labels) and predicted.dtype == labels.dtype
     assert clf.score(X, labels[y]) > 0.8
-    assert clf.difficulty(X, labels[y])["category"].notna().all()
+    assert clf.difficulty(X, labels[y])["difficulty"].notna().all()
 
 
 def test_binary_float32_and_dataframe_input():
@@ -560,17 +560,17 @@ def test_difficulty_matches_the_weights_of_the_fitted_model(iris):
     clf = LiLAWClassifier(**FAST).fit(X, y)
     frame = clf.difficulty(X, y)
     assert list(frame.columns) == [
-        "p_label",
+        "label_quality",
         "p_max",
         "w_easy",
         "w_moderate",
         "w_hard",
-        "weight",
-        "category",
+        "lilaw_weight",
+        "difficulty",
     ]
     proba = clf.predict_proba(X)
     a, m = proba[np.arange(len(y)), y], proba.max(axis=1)
-    np.testing.assert_allclose(frame["p_label"], a, rtol=1e-5)
+    np.testing.assert_allclose(frame["label_quality"], a, rtol=1e-5)
     np.testing.assert_allclose(frame["p_max"], m, rtol=1e-5)
     np.testing.assert_allclose(frame["w_easy"], 1 / (1 + np.exp(-(clf.alpha_ * a - m))), rtol=1e-5)
     np.testing.assert_allclose(frame["w_hard"], 1 / (1 + np.exp(clf.beta_ * a - m)), rtol=1e-5)
@@ -578,10 +578,10 @@ def test_difficulty_matches_the_weights_of_the_fitted_model(iris):
         frame["w_moderate"], np.exp(-((clf.delta_ * a - m) ** 2) / 2), rtol=1e-5
     )
     np.testing.assert_allclose(
-        frame["weight"], frame[["w_easy", "w_moderate", "w_hard"]].sum(axis=1), rtol=1e-6
+        frame["lilaw_weight"], frame[["w_easy", "w_moderate", "w_hard"]].sum(axis=1), rtol=1e-6
     )
     dominant = frame[["w_easy", "w_moderate", "w_hard"]].to_numpy().argmax(axis=1)
-    assert list(frame["category"]) == list(np.array(["easy", "moderate", "hard"])[dominant])
+    assert list(frame["difficulty"]) == list(np.array(["easy", "moderate", "hard"])[dominant])
     with pytest.raises(ValueError, match="not seen in fit"):
         clf.difficulty(X[:2], [0, 5])
 

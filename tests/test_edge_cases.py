@@ -99,8 +99,8 @@ def test_fit_on_a_saturating_module_stays_finite(iris):
     proba = clf.predict_proba(X)
     assert ((proba == 0) | (proba == 1)).mean() > 0.5  # most rows are saturated
     frame = clf.difficulty(X, y)
-    assert np.isfinite(frame[["p_label", "p_max", "weight"]].to_numpy()).all()
-    assert frame["weight"].between(0, 3, inclusive="neither").all()
+    assert np.isfinite(frame[["label_quality", "p_max", "lilaw_weight"]].to_numpy()).all()
+    assert frame["lilaw_weight"].between(0, 3, inclusive="neither").all()
 
 
 # --------------------------------------------------------------------------- autocast
@@ -162,7 +162,7 @@ def test_meta_parameters_and_weights_stay_finite_and_inside_the_clamps(iris, par
         assert np.isfinite([epoch["train_loss"], epoch["valid_loss"]]).all()
     if 0 < params.get("meta_lr", 0.01) < 1e-20:
         assert clf.alpha_ == params.get("alpha_init", 2.0)
-    weights = clf.difficulty(X, y)[["w_easy", "w_moderate", "w_hard", "weight"]].to_numpy()
+    weights = clf.difficulty(X, y)[["w_easy", "w_moderate", "w_hard", "lilaw_weight"]].to_numpy()
     assert np.isfinite(weights).all()
 
 

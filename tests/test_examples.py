@@ -83,7 +83,7 @@ def check_quickstart(g):
     assert len(clf.history) == clf.max_epochs
     assert all(np.isfinite(clf.history[:, name]).all() for name in ("alpha", "beta", "delta"))
     # "the category of the dominant one"
-    assert (g["frame"]["category"].astype(str) == _dominant_component(g["frame"])).all()
+    assert (g["frame"]["difficulty"].astype(str) == _dominant_component(g["frame"])).all()
 
 
 def check_digits_cnn(g):
@@ -98,8 +98,8 @@ def check_digits_cnn(g):
     assert len(history) == cnn.max_epochs
     assert (history["alpha"] >= 1).all() and (history["delta"] >= history["beta"]).all()
     # "the weight component that dominates"
-    assert (g["frame"]["category"].astype(str) == _dominant_component(g["frame"])).all()
-    # "The images with the lowest p_label are the ones the network disagrees with most"
+    assert (g["frame"]["difficulty"].astype(str) == _dominant_component(g["frame"])).all()
+    # "The images with the lowest label_quality are the ones the network disagrees with most"
     hardest = g["hardest"]
     assert len(hardest) == 8 and (hardest["predicted"] != hardest["label"]).all()
 
@@ -267,8 +267,8 @@ def check_noisy_labels(g):
     # "flipped labels get low probabilities: in this run they get larger weights than
     # the clean ones"
     frame = g["frame"]
-    assert frame["p_label"][flipped].mean() < frame["p_label"][~flipped].mean()
-    assert frame["weight"][flipped].mean() > frame["weight"][~flipped].mean()
+    assert frame["label_quality"][flipped].mean() < frame["label_quality"][~flipped].mean()
+    assert frame["lilaw_weight"][flipped].mean() > frame["lilaw_weight"][~flipped].mean()
     # "label_issues_ keeps the first fit's verdict": the first fit is `lilaw`'s twin
     assert pruned.label_issues_.equals(lilaw.label_issues_)
     # the second fit's rows hold fewer flipped labels than the whole training set
@@ -369,4 +369,4 @@ def test_readme_quickstart_runs(capsys):
     assert blocks, "the README has a Python quickstart"
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
-    assert "category" in capsys.readouterr().out  # the difficulty table was printed
+    assert "difficulty" in capsys.readouterr().out  # the difficulty table was printed

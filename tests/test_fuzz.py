@@ -235,8 +235,8 @@ def test_fit_predict_and_difficulty_work_or_name_the_problem(case):
     assert np.isfinite(proba).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     frame = clf.difficulty(X, y)
-    assert np.isfinite(frame[["p_label", "p_max", "weight"]].to_numpy()).all()
-    assert frame["weight"].between(0, 3, inclusive="neither").all()
+    assert np.isfinite(frame[["label_quality", "p_max", "lilaw_weight"]].to_numpy()).all()
+    assert frame["lilaw_weight"].between(0, 3, inclusive="neither").all()
     SEEN["fitted"] += 1
 
 

@@ -59,7 +59,7 @@ def test_difficulty_plot_splits_categories_by_flags(fitted):
     frame = clf.difficulty(X, y)
     ax = plot_difficulty(frame)
     labels = [tick.get_text() for tick in ax.get_xticklabels()]
-    counts = frame["category"].value_counts()
+    counts = frame["difficulty"].value_counts()
     assert sorted(labels) == sorted(f"{c}\n(n={n})" for c, n in counts.items() if n)
     flags = np.arange(len(y)) < 10
     ax = plot_difficulty(frame, is_label_issue=flags)

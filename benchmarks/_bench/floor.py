@@ -12,11 +12,11 @@ update. No callbacks, history, checks or bookkeeping.
 import torch
 import torch.nn.functional as F
 
-from sklilaw import label_probabilities, lilaw_weights, meta_gradient, meta_update
+from sklilaw import LiLAWClassifier, label_probabilities, lilaw_weights, meta_gradient, meta_update
 
-META_LR = 0.05  # LiLAWClassifier's defaults
-META_WEIGHT_DECAY = 1e-4
-INITIAL_META = (2.0, 2.0, 2.0)
+_DEFAULTS = LiLAWClassifier().get_params()
+META_LR, META_WEIGHT_DECAY = _DEFAULTS["meta_lr"], _DEFAULTS["meta_weight_decay"]
+INITIAL_META = tuple(_DEFAULTS[name] for name in ("alpha_init", "beta_init", "delta_init"))
 
 
 def floor_fit(module, data, *, epochs, batch_size, lr, weight_decay, seed, lilaw):
