@@ -14,7 +14,7 @@ part (``adult.test``, 16,281 rows) with :func:`sklilaw.fairness.fairness_report`
 
 1. ``plain skorch``: ``sklilaw.baselines.plain_skorch`` (``NeuralNetClassifier``,
    cross-entropy), its validation split used for the validation loss only.
-2. ``unweighted (no LiLAW)``: ``LiLAWClassifier(warmup_epochs=max_epochs)``, the same
+2. ``unweighted twin``: ``LiLAWClassifier(reweight=False)``, the same
    estimator, data path and split as LiLAW, with unit weights and no meta step.
 3. ``LiLAW``: ``LiLAWClassifier`` with its defaults; the meta steps run on the
    validation split, stratified by the label.

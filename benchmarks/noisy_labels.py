@@ -23,12 +23,12 @@ validation data):
    ``criterion__reduction="mean"`` (skorch's ``get_loss`` wants a scalar). skorch applies
    a softmax in ``predict_proba`` only for ``CrossEntropyLoss``, so this row sets
    ``predict_nonlinearity`` to a softmax (it changes no prediction, only the AUROC input).
-4. ``LiLAW, no meta step``: ``LiLAWClassifier(warmup_epochs=E, max_epochs=E,
+4. ``unweighted twin``: ``LiLAWClassifier(reweight=False, max_epochs=E,
    random_state=seed)``: the package's training without any re-weighting, with the
    *same* initial weights, validation split and batch order as the LiLAW rows (the same
    ``random_state``), so that it isolates what the weights and meta steps change. Not a
-   method anyone would choose; an ablation. Its early-stopping twin, ``LiLAW, no meta
-   step + early stopping`` (``early_stopping=True, n_iter_no_change=PATIENCE``),
+   method anyone would choose; an ablation. Its early-stopping variant, ``unweighted twin
+   + early stopping`` (``early_stopping=True, n_iter_no_change=PATIENCE``),
    separates what LiLAW's early stopping does from what its weights do.
 5. ``LiLAW``: ``LiLAWClassifier(max_epochs=E, random_state=seed)``, the paper's method
    with the package defaults (those of the authors' code, the weights detached).
@@ -52,7 +52,7 @@ validation data):
 11. ``cleanlab CleanLearning``: ``cleanlab.classification.CleanLearning(clf=wrapper,
    seed=seed, cv_n_folds=5)``: 5-fold cross-validated out-of-sample probabilities,
    confident learning to find label issues, then a final fit on the rows not flagged.
-   The wrapper is ``LiLAWClassifier(warmup_epochs=E, max_epochs=E, random_state=seed)``,
+   The wrapper is ``LiLAWClassifier(reweight=False, max_epochs=E, random_state=seed)``,
    i.e. row 4: the same network and data path with an unweighted loss and no meta step.
    It was chosen over plain skorch because CleanLearning needs what a scikit-learn
    classifier has and skorch's ``NeuralNetClassifier`` lacks: it ``clone``s the estimator
@@ -60,7 +60,7 @@ validation data):
    ``1 / noise_matrix[k, k]`` that restore the class balance after pruning, because
    ``fit`` has a ``sample_weight`` parameter; skorch would hand it to the module's
    ``forward``); and it calls ``predict_proba``/``predict`` with any labels ``0..K-1``.
-   ``LiLAWClassifier`` with ``warmup_epochs=max_epochs`` does all of that, is seeded by
+   ``LiLAWClassifier`` with ``reweight=False`` does all of that, is seeded by
    ``random_state`` (each clone gets the same seed), and weights each sample's loss by
    ``sample_weight``.
 

@@ -14,7 +14,7 @@ with one hyperparameter changed at a time, to each value in ``GRID``:
 - ``validation_fraction``: the share of the rows held out for the meta steps;
 - ``max_epochs`` and ``lr``: the training itself.
 
-Next to each LiLAW fit, its *unweighted twin* (``warmup_epochs=max_epochs``: the same
+Next to each LiLAW fit, its *unweighted twin* (``reweight=False``: the same
 estimator, split and batches without any re-weighting) is fitted with the same training
 hyperparameters (``validation_fraction``, ``max_epochs``, ``lr``; the meta
 hyperparameters do not reach it). The report gives, per data set and noise setting,
@@ -79,7 +79,7 @@ def estimator(data, n_features, seed, name, value, *, twin):
         params[name] = value
     init = params.pop("init")
     if twin:
-        params.update(warmup_epochs=params["max_epochs"])
+        params.update(reweight=False)
     if data.module is not None:
         params.update(
             module=data.module, module__n_features=n_features, module__n_classes=data.n_classes

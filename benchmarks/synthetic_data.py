@@ -97,7 +97,7 @@ def estimator(data, n_features, epochs, seed, **params):
     return LiLAWClassifier(max_epochs=epochs, random_state=seed, **params)
 
 
-def fit_one(method, make, epochs, train, synthetic, validation):
+def fit_one(method, make, train, synthetic, validation):
     """Fit ``method``; return the fitted model, the chosen constant and the fit seconds.
 
     ``make(**params)`` builds the estimator of the cell with ``params``.
@@ -108,7 +108,7 @@ def fit_one(method, make, epochs, train, synthetic, validation):
     else:
         X_fit, y_fit = np.concatenate([X, X_syn]), np.concatenate([y, y_syn])
         mask = np.repeat([False, True], [len(y), len(y_syn)])
-    unweighted = {"warmup_epochs": epochs}
+    unweighted = {"reweight": False}
     start = time.perf_counter()
     constant = np.nan
     if method == CONSTANT:
@@ -161,7 +161,7 @@ def run(args):
                 if method == REAL and generator_name != next(iter(GENERATORS)):
                     continue  # one real-only fit per cell, reported under every generator
                 model, constant, seconds = fit_one(
-                    method, make, args.epochs, (X[train], y[train]), synthetic, validation
+                    method, make, (X[train], y[train]), synthetic, validation
                 )
                 predicted = model.predict(part.X_test)
                 history = model.history[-1]

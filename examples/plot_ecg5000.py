@@ -71,7 +71,7 @@ for channels in [(128, 256, 128), CHANNELS]:
 # %%
 # With and without re-weighting
 # -----------------------------
-# The unweighted twin is the same estimator with ``warmup_epochs=max_epochs``: every
+# The unweighted twin is the same estimator with ``reweight=False``: every
 # epoch trains on the plain mean loss, without meta steps. Both start from the same
 # initial weights and use the same validation split; their training batches are
 # shuffled alike in the first epoch only, as LiLAW's meta batches draw their shuffles
@@ -89,7 +89,7 @@ params = dict(
     random_state=0,
 )
 models = {
-    "unweighted": LiLAWClassifier(**params, warmup_epochs=EPOCHS),
+    "unweighted": LiLAWClassifier(**params, reweight=False),
     "LiLAW": LiLAWClassifier(**params),
 }
 rows, predictions = {}, {}

@@ -53,16 +53,16 @@ features = ColumnTransformer(
 EPOCHS = 10
 
 
-def pipeline(warmup_epochs):
+def pipeline(reweight):
     return make_pipeline(
         features,
-        LiLAWClassifier(max_epochs=EPOCHS, warmup_epochs=warmup_epochs, random_state=0),
+        LiLAWClassifier(max_epochs=EPOCHS, reweight=reweight, random_state=0),
     )
 
 
-lilaw = pipeline(warmup_epochs=0)
+lilaw = pipeline(reweight=True)
 lilaw.fit(X_train, y_train, lilawclassifier__sensitive_features=X_train["sex"])
-unweighted = pipeline(warmup_epochs=EPOCHS)  # the same network and data, no re-weighting
+unweighted = pipeline(reweight=False)  # the same network and data, no re-weighting
 unweighted.fit(X_train, y_train)
 
 # %%
@@ -87,7 +87,7 @@ fig = report.plot(metrics=["accuracy", "selection_rate", "true_positive_rate"])
 # five seeds (``docs/fairness.md``), LiLAW selects more people than unweighted
 # training, and its demographic-parity difference by sex is larger accordingly.
 table = compare_fairness(
-    {"unweighted (no LiLAW)": unweighted, "LiLAW": lilaw},
+    {"unweighted twin": unweighted, "LiLAW": lilaw},
     X_test,
     y_test,
     sensitive_features="sex",
@@ -110,17 +110,17 @@ print(intersections.by_group[["selection_rate", "true_positive_rate", "count"]].
 # demographic-parity difference on each test fold. It reads the groups from the
 # ``sex`` column of the fold's ``X``, so it works with any cross-validation splitter
 # and with worker processes (``n_jobs=2``). Here the search chooses between LiLAW and
-# no re-weighting (``warmup_epochs=max_epochs``).
+# no re-weighting (``reweight=False``).
 search = GridSearchCV(
-    pipeline(warmup_epochs=0),
-    {"lilawclassifier__warmup_epochs": [0, EPOCHS]},
+    pipeline(reweight=True),
+    {"lilawclassifier__reweight": [True, False]},
     scoring={"fair": make_fairness_scorer("sex"), "balanced_accuracy": "balanced_accuracy"},
     refit="fair",
     cv=2,
     n_jobs=2,
 )
 search.fit(X_train, y_train, lilawclassifier__sensitive_features=X_train["sex"])
-columns = ["param_lilawclassifier__warmup_epochs", "mean_test_fair", "mean_test_balanced_accuracy"]
+columns = ["param_lilawclassifier__reweight", "mean_test_fair", "mean_test_balanced_accuracy"]
 print(pd.DataFrame(search.cv_results_)[columns].round(3).to_markdown(index=False))
 print(
     f"fairness-aware score of the chosen model on the test set: {search.score(X_test, y_test):.3f}"

@@ -35,7 +35,7 @@ print(f"{flipped.sum()} of {len(y_noisy)} training labels flipped")
 # %%
 # With and without re-weighting
 # -----------------------------
-# The unweighted twin is the same estimator with ``warmup_epochs=max_epochs``: every
+# The unweighted twin is the same estimator with ``reweight=False``: every
 # epoch is a warm-up epoch, trained on the plain mean loss without meta steps. Both
 # models get the same network, initial weights and validation split (15% of the noisy
 # training data, held out for the meta steps), and the same batches in the first
@@ -43,7 +43,7 @@ print(f"{flipped.sum()} of {len(y_noisy)} training labels flipped")
 # shuffles from the same seeded generator as the training batches.
 EPOCHS = 50
 lilaw = LiLAWClassifier(max_epochs=EPOCHS, random_state=0).fit(X_train, y_noisy)
-unweighted = LiLAWClassifier(max_epochs=EPOCHS, warmup_epochs=EPOCHS, random_state=0)
+unweighted = LiLAWClassifier(max_epochs=EPOCHS, reweight=False, random_state=0)
 unweighted.fit(X_train, y_noisy)
 for name, model in {"unweighted": unweighted, "LiLAW": lilaw}.items():
     print(f"{name:>10}: test accuracy {model.score(X_test, y_test):.3f}")

@@ -57,19 +57,19 @@ generators = {"mixture": generate(0.0), "degraded mixture": generate(0.3)}
 # %%
 # Three fits per generator
 # ------------------------
-# Real rows only; real and synthetic rows without re-weighting (``warmup_epochs`` as
-# long as training); the same with LiLAW; and real rows plus the synthetic rows that the
+# Real rows only; real and synthetic rows without re-weighting (the unweighted twin,
+# ``reweight=False``); the same with LiLAW; and real rows plus the synthetic rows that the
 # LiLAW fit's ``label_issues_`` do not flag. All validate on the same real rows.
 EPOCHS = 60
 results, histories = {}, {}
-real_only = LiLAWClassifier(max_epochs=EPOCHS, warmup_epochs=EPOCHS, random_state=0)
+real_only = LiLAWClassifier(max_epochs=EPOCHS, reweight=False, random_state=0)
 real_only.fit(X_train, y_train, X_val=X_val, y_val=y_val)
 results["real only"] = {"accuracy": real_only.score(X_test, y_test)}
 for name, (X_syn, y_syn) in generators.items():
     X_all, y_all = np.concatenate([X_train, X_syn]), np.concatenate([y_train, y_syn])
     mask = np.repeat([False, True], [len(y_train), len(y_syn)])
-    for method, warmup in (("+ synthetic", EPOCHS), ("+ synthetic, LiLAW", 0)):
-        clf = LiLAWClassifier(max_epochs=EPOCHS, warmup_epochs=warmup, random_state=0)
+    for method, reweight in (("+ synthetic", False), ("+ synthetic, LiLAW", True)):
+        clf = LiLAWClassifier(max_epochs=EPOCHS, reweight=reweight, random_state=0)
         clf.fit(X_all, y_all, X_val=X_val, y_val=y_val, synthetic=mask)
         issues = clf.label_issues_
         results[f"{name} {method}"] = {
@@ -82,7 +82,7 @@ for name, (X_syn, y_syn) in generators.items():
         histories[f"{name} {method}"] = clf.history
     # keep the synthetic rows whose labels the LiLAW fit believes, drop the flagged ones
     believed = ~(issues["synthetic"] & issues["is_label_issue"]).to_numpy()
-    kept = LiLAWClassifier(max_epochs=EPOCHS, warmup_epochs=EPOCHS, random_state=0)
+    kept = LiLAWClassifier(max_epochs=EPOCHS, reweight=False, random_state=0)
     kept.fit(X_all[believed], y_all[believed], X_val=X_val, y_val=y_val)
     results[f"{name} + unflagged synthetic"] = {"accuracy": kept.score(X_test, y_test)}
 table = pd.DataFrame(results).T

@@ -34,7 +34,7 @@ REDUCTION = "LiLAW + ExponentiatedGradient"
 MITIGATIONS = (THRESHOLDS, REDUCTION)
 METHODS = (
     "plain skorch",
-    "unweighted (no LiLAW)",
+    "unweighted twin",
     "LiLAW",
     "LiLAW, group-aware split",
     AUTO,
@@ -159,11 +159,10 @@ def make_model(method, preprocess, n_features, *, max_epochs, seed):
         )
         to_float32 = FunctionTransformer(np.asarray, kw_args={"dtype": np.float32})
         return make_pipeline(clone(preprocess), to_float32, net)
-    warmup = max_epochs if method == "unweighted (no LiLAW)" else 0
     noise_handling = "auto" if method == AUTO else None
     net = LiLAWClassifier(
         max_epochs=max_epochs,
-        warmup_epochs=warmup,
+        reweight=method != "unweighted twin",
         noise_handling=noise_handling,
         random_state=seed,
     )

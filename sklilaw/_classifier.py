@@ -33,7 +33,7 @@ from ._noise_handling import (
 )
 from ._random_streams import Cycle, seeded_torch
 from ._rollback import InterruptWatch, unchanged_on_failure
-from ._streaming import first_inputs, input_shape
+from ._streaming import first_rows, input_shape
 from ._training import LiLAWTraining
 from ._validation import (
     INPUT,
@@ -114,6 +114,11 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         The authors' code counts epochs from 0 and weights only after epoch
         ``warmup``: its default ``warmup=0`` trains one unweighted epoch, which is
         ``warmup_epochs=1`` here.
+    reweight : bool, default=True
+        ``False`` trains the *unweighted twin*: the same estimator, validation split,
+        batches and label-issue bookkeeping with unit LiLAW weights and no meta step in
+        any epoch (the same model as ``warmup_epochs=max_epochs``). It isolates what
+        LiLAW's re-weighting changes; the benchmarks use it as their baseline.
     early_stopping : bool, default=False
         Stop when the validation loss (unweighted) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and restore the module's parameters of the best
@@ -234,6 +239,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         "meta_weight_decay": [Interval(Real, 0, None, closed="left")],
         "detach_weights": ["boolean"],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "reweight": ["boolean"],
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -269,6 +275,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         meta_weight_decay=0.01,
         detach_weights=True,
         warmup_epochs=0,
+        reweight=True,
         early_stopping=False,
         n_iter_no_change=10,
         tol=1e-4,
@@ -303,6 +310,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         self.meta_weight_decay = meta_weight_decay
         self.detach_weights = detach_weights
         self.warmup_epochs = warmup_epochs
+        self.reweight = reweight
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
@@ -537,7 +545,7 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
                 if reset:
                     self._recipe = recipe
                     self.initialize()
-                check_module_output(self, first_inputs(fit_data.valid, 2, self._data_device))
+                check_module_output(self, *first_rows(fit_data.valid, 2, self._data_device))
                 self.criterion_.training_state.split_seed.fill_(int(split_seed))
                 self._meta_batches = Cycle(
                     self.get_iterator(fit_data.meta, training=True), self._shuffle_generator

@@ -1,6 +1,8 @@
 """Label issues from training dynamics: running per-sample statistics, their verdict, the
 rows a pruning refit keeps, and per-sample difficulty."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -210,10 +212,50 @@ def label_issues_of_fit(estimator, dynamics, fit_data, valid_logits, index):
     return frame
 
 
+# difficulty()'s column names before they took label_issues_' names; they work, with a
+# FutureWarning, until 0.2
+RENAMED_DIFFICULTY_COLUMNS = {
+    "p_label": "label_quality",
+    "weight": "lilaw_weight",
+    "category": "difficulty",
+}
+
+
+def _current_name(key):
+    if isinstance(key, str) and key in RENAMED_DIFFICULTY_COLUMNS:
+        new = RENAMED_DIFFICULTY_COLUMNS[key]
+        warnings.warn(
+            f"difficulty()'s column {key!r} is now {new!r} (the name label_issues_ uses); "
+            f"{key!r} stops working in sklilaw 0.2.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return new
+    return key
+
+
+class _DifficultyFrame(pd.DataFrame):
+    """The frame of :meth:`LiLAWClassifier.difficulty`; the old column names still select."""
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame  # frames derived from it are plain DataFrames
+
+    def __getitem__(self, key):
+        if isinstance(key, list):
+            key = [_current_name(name) for name in key]
+        return super().__getitem__(_current_name(key))
+
+    def __getattr__(self, name):
+        if name in RENAMED_DIFFICULTY_COLUMNS:
+            return self[name]
+        return super().__getattr__(name)
+
+
 def difficulty_frame(probabilities, target, meta_params):
     """The table of :meth:`LiLAWClassifier.difficulty` from class probabilities."""
     weights = weight_components(probabilities, target, meta_params)
-    return pd.DataFrame(
+    return _DifficultyFrame(
         {
             "label_quality": probabilities[np.arange(len(target)), target],
             "p_max": probabilities.max(axis=1),

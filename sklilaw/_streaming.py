@@ -165,8 +165,9 @@ def row_weights(dataset):
     return dataset.tensors[2].cpu().numpy()
 
 
-def first_inputs(dataset, n, device):
-    """The inputs of the first ``n`` rows of a dataset that fit prepared, on ``device``."""
+def first_rows(dataset, n, device):
+    """The inputs and class indices of the first ``n`` rows of a dataset that fit
+    prepared, on ``device``."""
     if isinstance(dataset, Rows):
-        return next(iter(StreamedBatches(dataset, device, batch_size=n)))[0]
-    return dataset.tensors[0][:n]
+        return tuple(next(iter(StreamedBatches(dataset, device, batch_size=n)))[:2])
+    return dataset.tensors[0][:n], dataset.tensors[1][:n]

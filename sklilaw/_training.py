@@ -51,7 +51,7 @@ class LiLAWTraining:
     """skorch extension points of LiLAW's training, mixed into a ``NeuralNet``.
 
     The estimator it is mixed into provides ``criterion_`` (a :class:`~sklilaw.LiLAWLoss`),
-    ``meta_lr``, ``meta_weight_decay``, ``detach_weights``, ``warmup_epochs``,
+    ``meta_lr``, ``meta_weight_decay``, ``detach_weights``, ``warmup_epochs``, ``reweight``,
     ``early_stopping`` and, during
     fit, ``_meta_batches``, ``_shuffle_generator`` and ``_dynamics``.
     """
@@ -255,7 +255,8 @@ class LiLAWTraining:
         return None
 
     def _in_warmup(self):
-        return len(self.history) <= self.warmup_epochs
+        # unit weights and no meta step: a warm-up epoch, or the unweighted twin
+        return not self.reweight or len(self.history) <= self.warmup_epochs
 
     @property
     def _data_device(self):

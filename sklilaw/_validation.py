@@ -170,15 +170,33 @@ def hidden_layer_sizes(value):
     return sizes
 
 
-def check_module_output(estimator, X):
-    """Fail before training if the module does not output one logit per class."""
+def check_module_output(estimator, X, y):
+    """Fail before training if the module does not output one logit per class, or the
+    criterion does not give one loss per sample from them and the class indices ``y``."""
     estimator._set_training(False)
     with torch.no_grad():
         output = estimator.infer(X)
     expected = (len(X), len(estimator.classes_))
     if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected:
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+        hint = ""
+        if len(estimator.classes_) == 2 and shape == (len(X), 1):
+            hint = (
+                " A binary problem needs two logits and a loss on class indices, such as "
+                "the default cross-entropy; one logit with BCEWithLogitsLoss does not fit."
+            )
         raise ValueError(
             f"The module must map {len(X)} samples to logits of shape {expected} "
-            f"(n_samples, n_classes), but returned {shape}."
+            f"(n_samples, n_classes), but returned {shape}.{hint}"
         )
+    name = type(estimator.criterion_.loss).__name__
+    try:
+        with torch.no_grad():
+            estimator.criterion_.per_sample_loss(output, y)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise ValueError(
+            f"The criterion {name} cannot take logits of shape {expected} and class "
+            f"indices of shape {tuple(y.shape)}: {exc} LiLAWClassifier needs a loss on "
+            "class indices that returns one loss per sample, such as the default "
+            "cross-entropy."
+        ) from exc

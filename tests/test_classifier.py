@@ -1,6 +1,7 @@
 """LiLAWClassifier: the method, the scikit-learn contract, persistence and bad input."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -743,6 +744,56 @@ def test_module_with_wrong_output_shape_is_refused_before_training(iris):
         clf.fit(X, y)
     with pytest.raises(NotFittedError):
         check_is_fitted(clf)
+
+
+class _OneLogit(nn.Module):
+    def __init__(self, n_features=30):
+        super().__init__()
+        self.linear = nn.Linear(n_features, 1)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+def _binary():
+    X, y = load_breast_cancer(return_X_y=True)
+    return ((X - X.mean(0)) / X.std(0)).astype(np.float32), y
+
+
+def test_one_logit_with_bce_is_refused_before_training_and_says_why():
+    X, y = _binary()
+    clf = LiLAWClassifier(_OneLogit, criterion=nn.BCEWithLogitsLoss, **FAST)
+    with pytest.raises(ValueError, match="A binary problem needs two logits .* BCEWithLogitsLoss"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+
+
+def test_a_loss_that_cannot_take_class_indices_is_refused_before_training():
+    X, y = _binary()
+    clf = LiLAWClassifier(criterion=nn.BCEWithLogitsLoss, **FAST)  # two logits, BCE
+    with pytest.raises(ValueError, match="The criterion BCEWithLogitsLoss cannot take logits"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "history_") or clf.history_ is None
+
+
+def test_the_old_difficulty_column_names_still_work_with_a_future_warning(iris):
+    X, y = iris
+    frame = LiLAWClassifier(**FAST).fit(X, y).difficulty(X, y)
+    for old, new in [
+        ("p_label", "label_quality"),
+        ("weight", "lilaw_weight"),
+        ("category", "difficulty"),
+    ]:
+        with pytest.warns(FutureWarning, match=f"column '{old}' is now '{new}'"):
+            pd.testing.assert_series_equal(frame[old], frame[new])
+        with pytest.warns(FutureWarning, match="stops working in sklilaw 0.2"):
+            pd.testing.assert_series_equal(getattr(frame, old), frame[new])
+    with pytest.warns(FutureWarning):
+        assert frame[["p_label", "p_max"]].columns.tolist() == ["label_quality", "p_max"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new names warn about nothing
+        frame[["label_quality", "lilaw_weight", "difficulty"]]
 
 
 def test_reducing_criterion_is_refused(iris):

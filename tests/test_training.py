@@ -99,3 +99,12 @@ def test_the_epoch_log_prints_only_when_verbose(capsys):
     out = capsys.readouterr().out
     assert "train_loss" in out and "valid_acc" in out
     assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 3
+
+
+def test_the_unweighted_twin_is_training_with_every_epoch_a_warm_up_epoch():
+    twin = LiLAWClassifier(reweight=False, **FAST).fit(X, y)
+    warm_up = LiLAWClassifier(warmup_epochs=FAST["max_epochs"], **FAST).fit(X, y)
+    np.testing.assert_array_equal(twin.predict_proba(X), warm_up.predict_proba(X))
+    assert twin.history[:, "mean_weight"] == [1.0] * 3
+    assert (twin.alpha_, twin.beta_, twin.delta_) == (2.0, 2.0, 2.0)  # no meta step
+    assert LiLAWClassifier(**FAST).fit(X, y).alpha_ != 2.0  # LiLAW's meta steps move it

@@ -46,7 +46,7 @@ def lilaw(data, n_features, epochs, seed, **params):
 
 
 def clean_learning(data, n_features, epochs, seed):
-    wrapper = lilaw(data, n_features, epochs, seed, warmup_epochs=epochs)
+    wrapper = lilaw(data, n_features, epochs, seed, reweight=False)
     return CleanLearning(clf=wrapper, seed=seed, cv_n_folds=CV_FOLDS)
 
 
@@ -73,9 +73,9 @@ METHODS = {
         criterion__reduction="mean",
         predict_nonlinearity=softmax,
     ),
-    "LiLAW, no meta step": lambda d, f, e, s: lilaw(d, f, e, s, warmup_epochs=e),
-    "LiLAW, no meta step + early stopping": lambda d, f, e, s: lilaw(
-        d, f, e, s, warmup_epochs=e, **EARLY_STOPPING
+    "unweighted twin": lambda d, f, e, s: lilaw(d, f, e, s, reweight=False),
+    "unweighted twin + early stopping": lambda d, f, e, s: lilaw(
+        d, f, e, s, reweight=False, **EARLY_STOPPING
     ),
     "LiLAW": lambda d, f, e, s: lilaw(d, f, e, s),
     # the authors' code: weights differentiated through the softmax, one unweighted epoch

@@ -411,6 +411,13 @@ def plot(results, datasets, methods, path):
     plt.close(fig)
 
 
+# the unweighted twin's rows in runs from before it had the name (and reweight=False)
+RENAMED_METHODS = {
+    "LiLAW, no meta step": "unweighted twin",
+    "LiLAW, no meta step + early stopping": "unweighted twin + early stopping",
+}
+
+
 def merge_runs(paths):
     """The rows of the CSV files of several runs; one table of their fits; a sentence on the
     fits they repeat.
@@ -430,6 +437,7 @@ def merge_runs(paths):
                 f"{path} has no column {', '.join(missing)}: it was written before the runs "
                 "recorded their settings in their rows; rerun the command that wrote it."
             )
+        run["method"] = run["method"].replace(RENAMED_METHODS)
         runs.append(run if "source" in run else run.assign(source=path))
     key = ["dataset", "noise", "seed", "method"]
     rows = pd.concat(runs, ignore_index=True)
