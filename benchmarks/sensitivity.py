@@ -174,6 +174,35 @@ def report(results):
     ]
 
 
+def plot(results, path):
+    """Median accuracy per setting, LiLAW against its twin: a panel per data set and noise."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    medians = results.groupby(
+        ["dataset", "noise", "hyperparameter", "value", "method"], sort=False
+    )["accuracy"].median()
+    panels = list(dict.fromkeys(zip(results["dataset"], results["noise"], strict=True)))
+    fig, axes = plt.subplots(
+        len(panels) // 2, 2, figsize=(12, 2.8 * (len(panels) // 2)), squeeze=False
+    )
+    for ax, (dataset, noise) in zip(axes.flat, panels, strict=True):
+        table = medians.loc[(dataset, noise)].unstack("method")
+        labels = ["default" if h == "default" else f"{h}={v}" for h, v in table.index.to_list()]
+        positions = np.arange(len(table))
+        ax.plot(positions, table["LiLAW"], "o", label="LiLAW")
+        ax.plot(positions, table["unweighted twin"], "x", label="unweighted twin")
+        ax.axhline(table["LiLAW"].iloc[0], color="tab:blue", linewidth=0.8, linestyle=":")
+        ax.set_xticks(positions, labels, rotation=60, ha="right", fontsize=7)
+        ax.set_title(f"{dataset}, {noise:.0%} noise", fontsize=9)
+        ax.set_ylabel("test accuracy")
+    axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -192,6 +221,7 @@ def parse_args(argv=None):
     parser.add_argument("--csv", help="also write every fit's row to this CSV file")
     parser.add_argument("--from-csv", help="report on an earlier run's --csv instead of fitting")
     parser.add_argument("--output", help="also write the Markdown report to this file")
+    parser.add_argument("--plot", help="also save a figure of every setting here (PNG)")
     return parser.parse_args(argv)
 
 
@@ -204,6 +234,8 @@ def main(argv=None):
     results = pd.read_csv(args.from_csv) if args.from_csv else run(args)
     if args.csv:
         results.to_csv(args.csv, index=False)
+    if args.plot:
+        plot(results, args.plot)
     header = [
         "# Hyperparameter sensitivity of LiLAW and its unweighted twin",
         f"{cpu()}; defaults {DEFAULTS}; one hyperparameter changed at a time to {GRID}; "

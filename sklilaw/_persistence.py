@@ -11,6 +11,7 @@ dictionary and never imported; anything else, a custom module first of all, is g
 back to :func:`load_estimator` by the caller.
 """
 
+import base64
 import json
 from numbers import Integral, Real
 
@@ -19,6 +20,7 @@ import pandas as pd
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 from skorch.utils import get_map_location
@@ -234,7 +236,7 @@ def _load_label_issues(encoded, classes, tensors):
 
 
 def save_estimator(estimator, path):
-    """Save a fitted :class:`LiLAWClassifier` to one file, without pickle.
+    """Save a fitted :class:`LiLAWClassifier`, or a ``Pipeline`` ending in one, without pickle.
 
     The file is a safetensors file: the module's, the criterion's (``alpha``,
     ``beta``, ``delta``) and the optimizer's tensors, plus JSON metadata with the
@@ -245,10 +247,15 @@ def save_estimator(estimator, path):
     parameters (a custom module class or instance, callbacks, a ``RandomState``)
     are recorded by name only and must be passed to :func:`load_estimator`.
 
+    A ``Pipeline`` whose last step is a LiLAWClassifier is saved to the same kind of
+    file: the classifier as above, the other steps with `skops
+    <https://skops.readthedocs.io>`_' safe persistence (``pip install skops``), which
+    stores scikit-learn objects as data, not as pickles.
+
     Parameters
     ----------
-    estimator : LiLAWClassifier
-        A fitted estimator.
+    estimator : LiLAWClassifier or sklearn.pipeline.Pipeline
+        A fitted estimator, or a fitted pipeline whose last step is one.
     path : str or os.PathLike
         The file to write (by convention with the suffix ``.safetensors``).
 
@@ -256,8 +263,14 @@ def save_estimator(estimator, path):
     -------
     None
     """
+    metadata = {"format": FORMAT}
+    if isinstance(estimator, Pipeline):
+        metadata["pipeline"], estimator = _pipeline_steps(estimator)
     if not isinstance(estimator, LiLAWClassifier):
-        raise TypeError(f"save_estimator saves a LiLAWClassifier, got {type(estimator).__name__}.")
+        raise TypeError(
+            "save_estimator saves a LiLAWClassifier or a Pipeline that ends in one, got "
+            f"{type(estimator).__name__}."
+        )
     check_is_fitted(estimator)
     tensors = {
         **_state_tensors("module", estimator.module_.state_dict()),
@@ -299,13 +312,53 @@ def save_estimator(estimator, path):
     }
     try:
         header["history"] = estimator.history.to_list()
-        metadata = {"format": FORMAT, "estimator": json.dumps(header)}
+        metadata["estimator"] = json.dumps(header)
     except TypeError as exc:
         raise ValueError(
             f"The estimator's history holds a value that JSON cannot store ({exc}); "
             "callbacks should record plain Python numbers."
         ) from exc
     save_file({k: _cpu_copy(v) for k, v in tensors.items()}, path, metadata=metadata)
+
+
+def _skops():
+    try:
+        import skops.io
+    except ImportError as exc:
+        raise ImportError(
+            "Saving and loading a Pipeline needs skops for its scikit-learn steps: "
+            "pip install skops."
+        ) from exc
+    return skops.io
+
+
+def _pipeline_steps(pipeline):
+    """The pipeline without its LiLAWClassifier as skops data (base64), and the classifier."""
+    *steps, (name, last) = pipeline.steps
+    if not isinstance(last, LiLAWClassifier):
+        raise TypeError(
+            f"save_estimator saves a Pipeline whose last step is a LiLAWClassifier; its last "
+            f"step {name!r} is a {type(last).__name__}."
+        )
+    check_is_fitted(last)
+    skeleton = Pipeline([*steps, (name, "passthrough")], memory=pipeline.memory)
+    return base64.b64encode(_skops().dumps(skeleton)).decode("ascii"), last
+
+
+def _rebuild_pipeline(encoded, classifier, trusted, path):
+    skops = _skops()
+    data = base64.b64decode(encoded)
+    untrusted = [t for t in skops.get_untrusted_types(data=data) if t not in (trusted or [])]
+    if untrusted:
+        raise ValueError(
+            f"{path} holds a pipeline with types that skops does not trust by default: "
+            f"{untrusted}. If you trust the file, pass them: load_estimator(path, "
+            f"trusted={untrusted!r})."
+        )
+    skeleton = skops.loads(data, trusted=trusted)
+    name = skeleton.steps[-1][0]
+    skeleton.steps[-1] = (name, classifier)
+    return skeleton
 
 
 def _read(path):
@@ -327,7 +380,7 @@ def _read(path):
             f"{path} has format version {header.get('format_version')}; this version of "
             f"sklilaw reads version {FORMAT_VERSION}."
         )
-    return header, tensors
+    return header, tensors, metadata.get("pipeline")
 
 
 def _load_state(module, what, tensors):
@@ -340,8 +393,8 @@ def _load_state(module, what, tensors):
         ) from exc
 
 
-def load_estimator(path, **params):
-    """Load a :class:`LiLAWClassifier` written by :func:`save_estimator`.
+def load_estimator(path, *, trusted=None, **params):
+    """Load a :class:`LiLAWClassifier`, or a Pipeline, written by :func:`save_estimator`.
 
     Nothing in the file is unpickled or imported: a file that is not a safetensors
     file written by :func:`save_estimator` (a pickle, say) is refused with a
@@ -354,6 +407,10 @@ def load_estimator(path, **params):
     ----------
     path : str or os.PathLike
         A file written by :func:`save_estimator`.
+    trusted : list of str, default=None
+        For a saved Pipeline: types beyond those skops trusts by default (scikit-learn's
+        and NumPy's) that its steps may hold, e.g. your own transformer; the error
+        without them names them.
     **params
         Constructor parameters. Those the file could not hold must be given (the
         error names them), e.g. ``module=MyModule`` for a custom module class (with its
@@ -364,10 +421,10 @@ def load_estimator(path, **params):
 
     Returns
     -------
-    LiLAWClassifier
-        The fitted estimator.
+    LiLAWClassifier or sklearn.pipeline.Pipeline
+        The fitted estimator, or the fitted pipeline that ends in it.
     """
-    header, tensors = _read(path)
+    header, tensors, pipeline = _read(path)
     missing = {k: v for k, v in header["required"].items() if k not in params}
     if missing:
         listed = ", ".join(f"{k} ({v})" for k, v in missing.items())
@@ -401,4 +458,6 @@ def load_estimator(path, **params):
         estimator.label_issues_ = _load_label_issues(header["label_issues"], classes, tensors)
     if header.get("trainings") is not None:
         estimator.trainings_ = pd.DataFrame(header["trainings"])
+    if pipeline is not None:
+        return _rebuild_pipeline(pipeline, estimator, trusted, path)
     return estimator

@@ -12,7 +12,9 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
-from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skorch.callbacks import ProgressBar
 from skorch.exceptions import DeviceWarning
 from torch import nn
@@ -153,6 +155,85 @@ def test_only_fitted_lilaw_classifiers_are_saved(tmp_path):
         save_estimator(LiLAWClassifier(), tmp_path / "model.safetensors")
     with pytest.raises(TypeError, match="LiLAWClassifier"):
         save_estimator(StandardScaler(), tmp_path / "model.safetensors")
+
+
+# ------------------------------------------------------------------------- pipelines
+def _times_two(X):
+    return X * 2
+
+
+def test_a_pipeline_round_trip_predicts_exactly_as_the_saved_one(iris, tmp_path):
+    pytest.importorskip("skops")
+    X, y = iris
+    pipe = make_pipeline(StandardScaler(), LiLAWClassifier(**FAST)).fit(X, y)
+    loaded = _round_trip(pipe, tmp_path)
+    assert [name for name, _ in loaded.steps] == [name for name, _ in pipe.steps]
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    assert loaded[-1].alpha_ == pipe[-1].alpha_
+    loaded.fit(X, y)  # a loaded pipeline fits again like any other
+
+
+def test_a_column_transformer_pipeline_on_adult_round_trips(tmp_path):
+    pytest.importorskip("skops")
+    folder = os.environ.get("SKLILAW_DATA")
+    if not folder or not os.path.isfile(os.path.join(folder, "adult", "adult.test")):
+        pytest.skip("needs UCI Adult: set SKLILAW_DATA to the folder that holds adult/")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from sklilaw.datasets import load_adult
+
+    X, y = load_adult(return_X_y=True)
+    X, y = X.iloc[:3000], y.iloc[:3000]
+    features = ColumnTransformer(
+        [
+            ("numbers", StandardScaler(), ["age", "education-num", "hours-per-week"]),
+            ("categories", OneHotEncoder(handle_unknown="ignore"), ["workclass", "education"]),
+        ],
+        sparse_threshold=0,
+    )
+    pipe = make_pipeline(features, LiLAWClassifier(**FAST)).fit(X, y)
+    path = tmp_path / "adult.safetensors"
+    save_estimator(pipe, path)
+    with safe_open(path, framework="pt") as file:  # one file: tensors and data, no pickle
+        assert set(file.metadata()) == {"format", "estimator", "pipeline"}
+    loaded = load_estimator(path)
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    pd.testing.assert_frame_equal(loaded[-1].label_issues_, pipe[-1].label_issues_)
+
+
+def test_a_pipeline_with_untrusted_types_needs_them_named(iris, tmp_path):
+    pytest.importorskip("skops")
+    X, y = iris
+    pipe = make_pipeline(FunctionTransformer(_times_two), LiLAWClassifier(**FAST)).fit(X, y)
+    path = tmp_path / "model.safetensors"
+    save_estimator(pipe, path)
+    with pytest.raises(ValueError, match="types that skops does not trust.*_times_two"):
+        load_estimator(path)
+    trusted = [name for name in _skops_untrusted(path)]
+    loaded = load_estimator(path, trusted=trusted)
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+def _skops_untrusted(path):
+    import base64
+
+    import skops.io
+
+    with safe_open(path, framework="pt") as file:
+        data = base64.b64decode(file.metadata()["pipeline"])
+    return skops.io.get_untrusted_types(data=data)
+
+
+def test_only_pipelines_that_end_in_a_fitted_lilaw_classifier_are_saved(iris, tmp_path):
+    X, y = iris
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(TypeError, match="last step 'logisticregression' is a LogisticRegression"):
+        save_estimator(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), path)
+    with pytest.raises(NotFittedError):
+        save_estimator(make_pipeline(StandardScaler(), LiLAWClassifier()), path)
+    assert not path.exists()
 
 
 # ----------------------------------------------------------------------- hostile files
