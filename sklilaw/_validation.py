@@ -190,13 +190,14 @@ def check_module_output(estimator, X, y):
             f"(n_samples, n_classes), but returned {shape}.{hint}"
         )
     name = type(estimator.criterion_.loss).__name__
-    try:
-        with torch.no_grad():
-            estimator.criterion_.per_sample_loss(output, y)
-    except (RuntimeError, ValueError, TypeError) as exc:
-        raise ValueError(
-            f"The criterion {name} cannot take logits of shape {expected} and class "
-            f"indices of shape {tuple(y.shape)}: {exc} LiLAWClassifier needs a loss on "
-            "class indices that returns one loss per sample, such as the default "
-            "cross-entropy."
-        ) from exc
+    with torch.no_grad():
+        try:
+            estimator.criterion_.loss(output, y)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise ValueError(
+                f"The criterion {name} cannot take logits of shape {expected} and class "
+                f"indices of shape {tuple(y.shape)}: {exc} LiLAWClassifier needs a loss "
+                "on class indices that returns one loss per sample, such as the default "
+                "cross-entropy."
+            ) from exc
+        estimator.criterion_.per_sample_loss(output, y)  # says so if it reduces
