@@ -3,56 +3,30 @@
 import types
 from numbers import Integral, Real
 
-import numpy as np
-import pandas as pd
 import torch
-from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
 from torch import nn
 
 from ._data import TensorBatches
-from ._fit_data import FitArguments, prepare_fit_data
-from ._label_issues import (
-    TrainingDynamics,
-    difficulty_frame,
-    label_issues_of_fit,
-)
+from ._fit_data import FitArguments
 from ._mlp import MLP
-from ._noise_handling import (
-    AS_CONFIGURED,
-    Training,
-    check_noise_handling,
-    fit_trainings,
-    validation_accuracy,
-)
-from ._random_streams import Cycle, seeded_torch
+from ._noise_handling import check_noise_handling, fit_trainings
+from ._prediction import LiLAWPrediction
 from ._rollback import InterruptWatch, unchanged_on_failure
-from ._streaming import first_rows, input_shape
 from ._training import LiLAWTraining
-from ._validation import (
-    INPUT,
-    check_dataset_input,
-    check_device,
-    check_labels,
-    check_module_output,
-    dense,
-    encode,
-    hidden_layer_sizes,
-)
-from ._weighting import class_probabilities
+from ._validation import check_device, hidden_layer_sizes
 
 # torch's fused optimizers: on small networks, the per-parameter loop of the default
 # implementation costs more than the arithmetic
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
 
 
-class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
+class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
     """Neural network classifier trained with LiLAW sample re-weighting.
 
     LiLAW (Lightweight Learnable Adaptive Weighting) multiplies every sample's loss by
@@ -386,32 +360,6 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
         )
         check_device(self.device)
 
-    # ------------------------------------------------------------ fitted attributes
-    @property
-    def classes_(self):
-        """Class labels, in the order of the module's output columns."""
-        if "_classes" not in vars(self):
-            raise AttributeError(f"{type(self).__name__} is not fitted yet: no classes_.")
-        return self._classes
-
-    @property
-    def alpha_(self):
-        """The learned ``alpha`` (weight of easy samples)."""
-        check_is_fitted(self)
-        return self.criterion_.alpha
-
-    @property
-    def beta_(self):
-        """The learned ``beta`` (weight of hard samples)."""
-        check_is_fitted(self)
-        return self.criterion_.beta
-
-    @property
-    def delta_(self):
-        """The learned ``delta`` (weight of moderate samples)."""
-        check_is_fitted(self)
-        return self.criterion_.delta
-
     # ------------------------------------------------------------------- fitting
     def fit(
         self,
@@ -518,67 +466,6 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             self._fit(arguments, reset=not self.initialized_, classes=classes)
         return self
 
-    def _fit(self, arguments, *, reset, classes=None, split=None, recipe=AS_CONFIGURED):
-        """One training of the :class:`FitArguments`; ``split`` (training and validation
-        rows) replaces the internal split, and ``recipe`` how a training from scratch
-        departs from the parameters.
-
-        Returns
-        -------
-        Training
-        """
-        index = arguments.X.index if isinstance(arguments.X, pd.DataFrame) else None
-        self._check_params()
-        split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=3
-        )
-        if not reset and self.criterion_.training_state.saved:
-            # resuming: the same data split as before, whatever random_state is
-            split_seed = int(self.criterion_.training_state.split_seed)
-        fit_data = prepare_fit_data(
-            self, arguments, reset=reset, classes=classes, seed=split_seed, split=split
-        )
-        self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
-        seed = None if self.random_state is None else int(torch_seed)
-        try:
-            with seeded_torch(seed, self._data_device):
-                if reset:
-                    self._recipe = recipe
-                    self.initialize()
-                check_module_output(self, *first_rows(fit_data.valid, 2, self._data_device))
-                self.criterion_.training_state.split_seed.fill_(int(split_seed))
-                self._meta_batches = Cycle(
-                    self.get_iterator(fit_data.meta, training=True), self._shuffle_generator
-                )
-                self._resume_pending = True
-                self._mode_switch = self._modules_to_switch()
-                self._dynamics = TrainingDynamics(
-                    len(fit_data.train_rows),
-                    len(self.classes_),
-                    self._data_device,
-                    synthetic=None
-                    if fit_data.synthetic is None
-                    else fit_data.synthetic[fit_data.train_rows],
-                )
-                super().partial_fit(fit_data, None)
-                valid_logits = self.forward(fit_data.valid)  # once, for both
-                self.label_issues_ = label_issues_of_fit(
-                    self, self._dynamics, fit_data, valid_logits, index
-                )
-                score = validation_accuracy(fit_data, valid_logits)
-        finally:
-            # iterators and generators cannot be pickled; they live only during fit
-            transients = (
-                "_meta_batches",
-                "_shuffle_generator",
-                "_dynamics",
-                "_resume_pending",
-                "_mode_switch",
-            )
-            for transient in transients:
-                vars(self).pop(transient, None)
-        return Training(fit_data.train_rows, fit_data.valid_rows, score, len(self.history))
-
     # ------------------------------------------------------- skorch extension points
     def initialize_module(self):
         """Build the module; with ``module=None``, an MLP sized from the fitted data.
@@ -618,75 +505,3 @@ class LiLAWClassifier(LiLAWTraining, NeuralNetClassifier):
             kwargs["fused"] = True
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
-
-    # ----------------------------------------------------------------- prediction
-    def _logits(self, X):
-        check_is_fitted(self)
-        if isinstance(X, torch.utils.data.Dataset):
-            check_dataset_input(self, input_shape(X), reset=False)
-            return self.forward(X)
-        X = dense(validate_data(self, X, reset=False, **INPUT))
-        return self.forward(X)
-
-    def predict_proba(self, X):
-        """Class probabilities: the softmax of the module's logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or torch.utils.data.Dataset
-            Input data; a ``Dataset`` (items ``(x, y)`` or ``x``) is read in batches.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        return torch.softmax(self._logits(X).double(), dim=1).numpy()
-
-    def predict(self, X):
-        """Most probable class label for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or torch.utils.data.Dataset
-            Input data; a ``Dataset`` (items ``(x, y)`` or ``x``) is read in batches.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        indices = self._logits(X).argmax(dim=1).numpy()
-        return self.classes_[indices]
-
-    def difficulty(self, X, y):
-        """Per-sample LiLAW weights and difficulty under the fitted model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-        y : array-like of shape (n_samples,)
-            Observed labels (from ``classes_``).
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per sample (indexed like ``X`` when it is a DataFrame) with
-            ``label_quality`` (probability of the observed label, ``a``), ``p_max``
-            (largest probability, ``m``), ``w_easy``, ``w_moderate``, ``w_hard``
-            (``W_alpha``, ``W_delta``, ``W_beta``), ``lilaw_weight`` (their sum) and
-            ``difficulty`` (``'easy'``, ``'moderate'`` or ``'hard'``: the component
-            that dominates the weight): the names of ``label_issues_``.
-        """
-        logits = self._logits(X)
-        y = column_or_1d(y)
-        if len(y) != len(logits):
-            raise ValueError(f"X has {len(logits)} samples but y has {len(y)}.")
-        check_labels(y, "y")
-        target = encode(y, self.classes_, "y")
-        probabilities = class_probabilities(logits.double()).numpy()
-        frame = difficulty_frame(probabilities, target, self.criterion_.meta_params)
-        if isinstance(X, pd.DataFrame):
-            frame.index = X.index
-        return frame

@@ -4,14 +4,17 @@
 with LiLAW: every training batch is weighted by ``w(a, m; alpha, beta, delta)``
 (:meth:`~LiLAWTraining.train_step_single`), each is followed by one meta step on a
 validation batch (:meth:`~LiLAWTraining.meta_step`), and the epochs record the meta
-parameters and save the random streams. :class:`~sklilaw.LiLAWClassifier` combines it with
-its parameters, fit orchestration and prediction.
+parameters and save the random streams; :meth:`~LiLAWTraining._fit` runs one training.
+:class:`~sklilaw.LiLAWClassifier` combines it with :class:`~sklilaw._prediction.LiLAWPrediction`
+and its parameters and ``fit``.
 """
 
 import inspect
 
 import numpy as np
+import pandas as pd
 import torch
+from sklearn.utils import check_random_state
 from skorch.callbacks import (
     Callback,
     EarlyStopping,
@@ -22,10 +25,13 @@ from skorch.callbacks import (
 )
 from skorch.utils import noop
 
+from ._fit_data import prepare_fit_data
+from ._label_issues import TrainingDynamics, label_issues_of_fit
 from ._loss import GeneralizedCrossEntropy, LiLAWLoss
-from ._noise_handling import AS_CONFIGURED
-from ._random_streams import TrainingState
-from ._streaming import Rows, StreamedBatches
+from ._noise_handling import AS_CONFIGURED, Training, validation_accuracy
+from ._random_streams import Cycle, TrainingState, seeded_torch
+from ._streaming import Rows, StreamedBatches, first_rows
+from ._validation import check_module_output
 from ._weighting import class_probabilities
 
 
@@ -436,3 +442,64 @@ class LiLAWTraining:
             self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
         for key, value in (self._dynamics.pop_origin_means() or {}).items():
             self.history.record(key, value)
+
+    def _fit(self, arguments, *, reset, classes=None, split=None, recipe=AS_CONFIGURED):
+        """One training of the :class:`FitArguments`; ``split`` (training and validation
+        rows) replaces the internal split, and ``recipe`` how a training from scratch
+        departs from the parameters.
+
+        Returns
+        -------
+        Training
+        """
+        index = arguments.X.index if isinstance(arguments.X, pd.DataFrame) else None
+        self._check_params()
+        split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=3
+        )
+        if not reset and self.criterion_.training_state.saved:
+            # resuming: the same data split as before, whatever random_state is
+            split_seed = int(self.criterion_.training_state.split_seed)
+        fit_data = prepare_fit_data(
+            self, arguments, reset=reset, classes=classes, seed=split_seed, split=split
+        )
+        self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
+        seed = None if self.random_state is None else int(torch_seed)
+        try:
+            with seeded_torch(seed, self._data_device):
+                if reset:
+                    self._recipe = recipe
+                    self.initialize()
+                check_module_output(self, *first_rows(fit_data.valid, 2, self._data_device))
+                self.criterion_.training_state.split_seed.fill_(int(split_seed))
+                self._meta_batches = Cycle(
+                    self.get_iterator(fit_data.meta, training=True), self._shuffle_generator
+                )
+                self._resume_pending = True
+                self._mode_switch = self._modules_to_switch()
+                self._dynamics = TrainingDynamics(
+                    len(fit_data.train_rows),
+                    len(self.classes_),
+                    self._data_device,
+                    synthetic=None
+                    if fit_data.synthetic is None
+                    else fit_data.synthetic[fit_data.train_rows],
+                )
+                super().partial_fit(fit_data, None)
+                valid_logits = self.forward(fit_data.valid)  # once, for both
+                self.label_issues_ = label_issues_of_fit(
+                    self, self._dynamics, fit_data, valid_logits, index
+                )
+                score = validation_accuracy(fit_data, valid_logits)
+        finally:
+            # iterators and generators cannot be pickled; they live only during fit
+            transients = (
+                "_meta_batches",
+                "_shuffle_generator",
+                "_dynamics",
+                "_resume_pending",
+                "_mode_switch",
+            )
+            for transient in transients:
+                vars(self).pop(transient, None)
+        return Training(fit_data.train_rows, fit_data.valid_rows, score, len(self.history))

@@ -13,7 +13,7 @@ LAYERS = [
     ["_loss", "_mlp", "_fcn", "_data", "_streaming", "_random_streams", "_rollback"],
     ["_validation", "_split", "_label_issues"],
     ["_fit_data", "_noise_handling"],
-    ["_training"],
+    ["_training", "_prediction"],
     ["_classifier"],
     [
         "_accelerate",
