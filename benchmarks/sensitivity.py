@@ -29,11 +29,10 @@ Usage::
 """
 
 import argparse
-import os
 
 import numpy as np
 import pandas as pd
-from _bench.common import Clock, add_threads_argument, command_line, cpu, pin_threads, publish
+from _bench.common import add_run_arguments, command_line, cpu, fitted_rows, publish
 from _bench.noisy_data import DATASETS, split
 from sklearn.metrics import accuracy_score
 from tqdm.auto import tqdm
@@ -216,24 +215,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--adult-samples", type=int, default=5000, help="stratified subsample of Adult"
     )
-    parser.add_argument("--data-home", default=None, help="default: $SKLILAW_DATA")
-    add_threads_argument(parser, default=1)
-    parser.add_argument("--csv", help="also write every fit's row to this CSV file")
-    parser.add_argument("--from-csv", help="report on an earlier run's --csv instead of fitting")
-    parser.add_argument("--output", help="also write the Markdown report to this file")
+    add_run_arguments(parser)
     parser.add_argument("--plot", help="also save a figure of every setting here (PNG)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.data_home:
-        os.environ["SKLILAW_DATA"] = args.data_home
-    pin_threads(args.threads)
-    clock = Clock()
-    results = pd.read_csv(args.from_csv) if args.from_csv else run(args)
-    if args.csv:
-        results.to_csv(args.csv, index=False)
+    results, clock = fitted_rows(args, run)
     if args.plot:
         plot(results, args.plot)
     header = [

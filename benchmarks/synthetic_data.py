@@ -49,13 +49,12 @@ downloaded).
 """
 
 import argparse
-import os
 import time
 from functools import partial
 
 import numpy as np
 import pandas as pd
-from _bench.common import Clock, add_threads_argument, command_line, cpu, pin_threads, publish
+from _bench.common import add_run_arguments, command_line, cpu, fitted_rows, publish
 from _bench.generators import GENERATORS
 from _bench.noisy_data import DATASETS, split
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -266,28 +265,13 @@ def parse_args(argv=None):
     parser.add_argument(
         "--adult-samples", type=int, default=10000, help="stratified subsample of Adult"
     )
-    parser.add_argument("--data-home", default=None, help="default: $SKLILAW_DATA")
-    add_threads_argument(parser, default=1)
-    parser.add_argument("--csv", help="also write every fit's row to this CSV file")
-    parser.add_argument("--output", help="also write the Markdown report to this file")
-    parser.add_argument(
-        "--from-csv", help="report on the rows of an earlier run's --csv instead of fitting"
-    )
+    add_run_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.data_home:
-        os.environ["SKLILAW_DATA"] = args.data_home
-    pin_threads(args.threads)
-    clock = Clock()
-    if args.from_csv:
-        results = pd.read_csv(args.from_csv)
-    else:
-        results = run(args)
-    if args.csv:
-        results.to_csv(args.csv, index=False)
+    results, clock = fitted_rows(args, run)
     source = f"The fits are those of {args.from_csv}.\n\n" if args.from_csv else ""
     publish(source + report(results, args) + "\n" + clock.summary() + "\n", args.output)
 

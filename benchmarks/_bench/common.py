@@ -150,3 +150,26 @@ def publish(report, output=None):
     if output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(report)
+
+
+def add_run_arguments(parser):
+    """The options of a benchmark that fits and reports: data, threads, CSV in and out."""
+    parser.add_argument("--data-home", default=None, help="default: $SKLILAW_DATA")
+    add_threads_argument(parser, default=1)
+    parser.add_argument("--csv", help="also write every fit's row to this CSV file")
+    parser.add_argument(
+        "--from-csv", help="report on the rows of an earlier run's --csv instead of fitting"
+    )
+    parser.add_argument("--output", help="also write the Markdown report to this file")
+
+
+def fitted_rows(args, run):
+    """``run(args)``'s rows (or those of ``--from-csv``), written to ``--csv``; and a Clock."""
+    if args.data_home:
+        os.environ["SKLILAW_DATA"] = args.data_home
+    pin_threads(args.threads)
+    clock = Clock()
+    results = pd.read_csv(args.from_csv) if args.from_csv else run(args)
+    if args.csv:
+        results.to_csv(args.csv, index=False)
+    return results, clock
