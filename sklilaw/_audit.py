@@ -146,7 +146,8 @@ def make_model(method, preprocess, n_features, *, max_epochs, seed):
         )
     if method == REDUCTION:
         lilaw = make_model("LiLAW", preprocess, n_features, max_epochs=max_epochs, seed=seed)
-        lilaw[0].transformers[0][1].set_fit_request(sample_weight=False)  # the scaler
+        scaler = {name: step for name, step, _ in lilaw[0].transformers}["numeric"]
+        scaler.set_fit_request(sample_weight=False)  # the preprocessing is not re-weighted
         lilaw[-1].set_fit_request(sample_weight=True)
         return ExponentiatedGradient(lilaw, DemographicParity(), max_iter=REDUCTION_ITERATIONS)
     if method == "plain skorch":
