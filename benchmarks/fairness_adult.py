@@ -61,7 +61,7 @@ from _bench.common import (
     versions,
 )
 
-from sklilaw._audit import METHODS, run_audit, summarize_audit, summarize_label_quality
+from sklilaw._cli._adult import METHODS, run_audit, summarize_audit, summarize_label_quality
 from sklilaw.fairness import ACROSS_GROUPS, OVERALL
 
 KEY_COLUMNS = ["accuracy", "balanced_accuracy", "selection_rate"]

@@ -38,7 +38,7 @@ from sklearn.metrics import accuracy_score
 from tqdm.auto import tqdm
 
 from sklilaw import LiLAWClassifier
-from sklilaw._timing import warm_up_torch
+from sklilaw._cli._runtime import warm_up_torch
 from sklilaw.noise import symmetric_label_noise
 
 # the package's defaults, but 50 epochs (as in noisy_labels.py) instead of 100

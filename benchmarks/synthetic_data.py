@@ -62,7 +62,7 @@ from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from sklilaw import LiLAWClassifier
-from sklilaw._timing import warm_up_torch
+from sklilaw._cli._runtime import warm_up_torch
 
 MIN_PER_CLASS = 4
 VALIDATION_FRACTION = 0.15

@@ -1,12 +1,13 @@
 """sklilaw: LiLAW (Lightweight Learnable Adaptive Weighting) for scikit-learn, on skorch."""
 
-from . import datasets, fairness
+import importlib
+
+from . import datasets
 from ._accelerate import AcceleratedLiLAWClassifier
+from ._batches import TensorBatches
 from ._classifier import LiLAWClassifier
-from ._data import TensorBatches
-from ._fcn import FCN
 from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
-from ._mlp import MLP
+from ._networks import FCN, MLP
 from ._oversampling import OversampledClassifier
 from ._persistence import load_estimator, save_estimator
 from ._weighting import Weights, label_probabilities, lilaw_weights, meta_gradient, meta_update
@@ -33,3 +34,10 @@ __all__ = [
     "meta_update",
     "save_estimator",
 ]
+
+
+def __getattr__(name):
+    # sklilaw.fairness imports fairlearn: only when it is first used
+    if name == "fairness":
+        return importlib.import_module(".fairness", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

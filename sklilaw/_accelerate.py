@@ -119,10 +119,28 @@ class AcceleratedLiLAWClassifier(AccelerateMixin, LiLAWClassifier):
         )
 
     def _initialize_callbacks(self):
-        if self.callbacks__print_log__sink == "auto":
-            # the mixin's choice, accelerator.print, would print even with verbose=0
-            self.callbacks__print_log__sink = self.accelerator.print if self.verbose else noop
-        return super()._initialize_callbacks()
+        # not the mixin's, which writes its choice of sink into the parameter for good:
+        # get_params_for resolves 'auto' at every initialisation instead
+        return super(AccelerateMixin, self)._initialize_callbacks()
+
+    def get_params_for(self, prefix):
+        """skorch's routed parameters; a ``sink`` of ``'auto'`` resolved as documented.
+
+        Parameters
+        ----------
+        prefix : str
+            E.g. ``'callbacks__print_log'``.
+
+        Returns
+        -------
+        dict
+            The parameters with that prefix, without it; the print log's ``sink`` of
+            ``'auto'`` is ``accelerator.print`` with ``verbose``, else a no-op.
+        """
+        params = super().get_params_for(prefix)
+        if prefix == "callbacks__print_log" and params.get("sink") == "auto":
+            params["sink"] = self.accelerator.print if self.verbose else noop
+        return params
 
     def _initialize_accelerator(self):
         # the criterion holds alpha, beta, delta in a buffer and has no parameters; prepared
@@ -172,11 +190,11 @@ class AcceleratedLiLAWClassifier(AccelerateMixin, LiLAWClassifier):
         # the last column holds the rows' positions in the training set
         lent_rows = batch[-1] if getattr(batch, "fraction", None) == 0 else None
         if lent_rows is not None:
-            statistics = self._dynamics.probability_sum[lent_rows]
+            statistics = self._run.statistics.probability_sum[lent_rows]
         with self._weighted_by(batch):
             step = LiLAWClassifier.train_step_single(self, batch, **fit_params)
         if lent_rows is not None:  # as they were: their owner adds them
-            self._dynamics.probability_sum[lent_rows] = statistics
+            self._run.statistics.probability_sum[lent_rows] = statistics
         return step
 
     def meta_step(self, batch, **fit_params):
@@ -257,9 +275,9 @@ class AcceleratedLiLAWClassifier(AccelerateMixin, LiLAWClassifier):
         **kwargs
             Passed on to skorch.
         """
-        dynamics = vars(self).get("_dynamics")
-        if dynamics is not None and self.accelerator.num_processes > 1:
-            dynamics.probability_sum = self.accelerator.reduce(
-                dynamics.probability_sum, reduction="sum"
+        if self._run is not None and self.accelerator.num_processes > 1:
+            statistics = self._run.statistics
+            statistics.probability_sum = self.accelerator.reduce(
+                statistics.probability_sum, reduction="sum"
             )
         return super().on_train_end(net, X=X, y=y, **kwargs)

@@ -1,32 +1,60 @@
 """LiLAWClassifier: LiLAW re-weighting as a scikit-learn classifier built on skorch."""
 
+import copy
+import inspect
 import types
 from numbers import Integral, Real
 
+import numpy as np
+import pandas as pd
 import torch
+from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
     validate_parameter_constraints,
 )
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import EarlyStopping
+from skorch.history import History
+from skorch.utils import noop
 from torch import nn
 
-from ._data import TensorBatches
-from ._fit_data import FitArguments
-from ._mlp import MLP
-from ._noise_handling import check_noise_handling, fit_trainings
-from ._prediction import LiLAWPrediction
-from ._rollback import InterruptWatch, unchanged_on_failure
-from ._training import LiLAWTraining
-from ._validation import check_device, hidden_layer_sizes
+from ._batches import Rows, StreamedBatches, TensorBatches, input_shape
+from ._fit_data import FitInput
+from ._label_issues import SampleStatistics, difficulty_frame, label_issues_of_fit
+from ._loss import LiLAWLoss
+from ._networks import MLP
+from ._noise_handling import (
+    AS_CONFIGURED,
+    NoiseHandling,
+    Training,
+    check_noise_handling,
+    log_row,
+    trainings_frame,
+)
+from ._random_streams import RandomStreams, seeded_torch
+from ._rollback import InterruptWatch, restored_on_failure
+from ._training import TrainingRun, default_callbacks, implements, modules_to_switch
+from ._validation import (
+    INPUT,
+    check_dataset_input,
+    check_device,
+    check_labels,
+    check_module_output,
+    dense,
+    encode,
+    hidden_layer_sizes,
+)
+from ._weighting import class_probabilities
 
 # torch's fused optimizers: on small networks, the per-parameter loop of the default
 # implementation costs more than the arithmetic
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
 
 
-class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
+class LiLAWClassifier(NeuralNetClassifier):
     """Neural network classifier trained with LiLAW sample re-weighting.
 
     LiLAW (Lightweight Learnable Adaptive Weighting) multiplies every sample's loss by
@@ -112,7 +140,12 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
         smaller class): where fewer are unflagged, the flagged ones with the highest
         ``label_quality`` stay, with a warning. ``label_issues_`` keeps the first
         training's verdict on all rows; ``classes_`` keeps every class. Only
-        :meth:`fit` refits, not :meth:`partial_fit`.
+        :meth:`fit` refits, not :meth:`partial_fit`, and a fit that refits starts from
+        scratch: it cannot continue a fitted model with ``warm_start``. Each training
+        is that of a new estimator with these parameters (callbacks are shared, so they
+        see every training; a module or criterion given as an instance is copied, so
+        every training starts from it as given and the instance itself is left as it
+        is); this one takes the model kept.
     noise_handling : {None, 'auto'}, default=None
         ``None`` trains as the other parameters say: the paper's method by default.
         ``'auto'`` is the configuration recommended for noisy labels: it trains with
@@ -121,9 +154,13 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
         higher accuracy on the validation rows, then refits it without its label issues
         (``label_issues_refit='prune'``, guarded as above, without the warning): three
         trainings in all, each kept only if it scores at least as well as the model
-        kept before it on the same validation rows. ``trainings_`` says which was kept.
-        It needs ``label_issues_refit=None`` and cannot continue a fitted model with
-        ``warm_start``; :meth:`partial_fit` trains the model kept as it is.
+        kept before it on the same validation rows. ``trainings_`` says which was kept
+        and ``best_params_`` with which parameters it was trained (e.g.
+        ``{'early_stopping': True, 'criterion': GeneralizedCrossEntropy}``); the
+        parameters themselves stay as set. It needs ``label_issues_refit=None`` and
+        cannot continue a fitted model with ``warm_start``; :meth:`partial_fit` trains
+        the model kept as it is. Its trainings are new estimators, as for
+        ``label_issues_refit``.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the module's initialisation, dropout and the
         shuffling of batches. An int makes ``fit`` reproducible; torch's global random
@@ -182,6 +219,11 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
         ``validation_accuracy`` (on the validation rows that all of them share, by their
         sample weights), ``n_train_rows``, ``epochs`` and ``kept`` (whether its model is
         the fitted one: exactly one row).
+    best_params_ : dict
+        Set by :meth:`fit`: the parameters by which the training of the kept model
+        departed from this estimator's, ``{}`` when it trained as configured. With
+        ``noise_handling='auto'``, ``clone(clf).set_params(noise_handling=None,
+        **clf.best_params_)`` is configured as the kept model was trained.
     history_ : skorch.history.History
         Also reachable as ``history`` (skorch's alias, the name the user guide uses).
         Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``alpha``, ``beta``,
@@ -229,6 +271,10 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
     history_ = None
     initialized_ = False
     virtual_params_ = types.MappingProxyType({})
+    # the training in progress, shared by the skorch hooks while it runs (see _train)
+    _run = None
+    # data-parallel subclasses average the meta-gradient over their processes here
+    _reduce_meta_gradient = None
 
     def __init__(
         self,
@@ -424,12 +470,28 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
         self : LiLAWClassifier
             The fitted estimator.
         """
-        reset = not (self.warm_start and self.initialized_)
+        continuing = self.warm_start and self.initialized_
         self._check_params()
-        check_noise_handling(self, continuing=not reset)
-        arguments = FitArguments(X, y, sample_weight, X_val, y_val, sensitive_features, synthetic)
-        with unchanged_on_failure(self, continuing=not reset), InterruptWatch() as interrupt:
-            fit_trainings(self, arguments, reset=reset, interrupt=interrupt)
+        check_noise_handling(self, continuing=continuing)
+        data = dict(
+            X_val=X_val, y_val=y_val, sensitive_features=sensitive_features, synthetic=synthetic
+        )
+        if self.noise_handling is None and self.label_issues_refit is None:
+            with restored_on_failure(
+                self, trained_in_place=self._trained_in_place(continuing), continuing=continuing
+            ):
+                fit_input = self._checked_input(X, y, sample_weight, data, continuing)
+                training = self._train(fit_input, reset=not continuing)
+                self.trainings_ = trainings_frame(
+                    [log_row(AS_CONFIGURED.name, training, kept=True)]
+                )
+                self.best_params_ = {}
+        else:
+            # every training is one of a new estimator, kept only if its model is: this
+            # one changes only when the last training has ended
+            with restored_on_failure(self):
+                fit_input = self._checked_input(X, y, sample_weight, data, continuing=False)
+                self._fit_trainings(NoiseHandling.of(self), fit_input)
         return self
 
     def partial_fit(
@@ -461,10 +523,165 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
         self : LiLAWClassifier
             The fitted estimator.
         """
-        arguments = FitArguments(X, y, sample_weight, X_val, y_val, sensitive_features, synthetic)
-        with unchanged_on_failure(self, continuing=self.initialized_):
-            self._fit(arguments, reset=not self.initialized_, classes=classes)
+        continuing = self.initialized_
+        self._check_params()
+        with restored_on_failure(
+            self, trained_in_place=self._trained_in_place(continuing), continuing=continuing
+        ):
+            data = dict(
+                X_val=X_val, y_val=y_val, sensitive_features=sensitive_features, synthetic=synthetic
+            )
+            fit_input = self._checked_input(X, y, sample_weight, data, continuing, classes)
+            self._train(fit_input, reset=not continuing)
         return self
+
+    def _checked_input(self, X, y, sample_weight, data, continuing, classes=None):
+        """The data of a fit, checked once (a fit that continues keeps its classes)."""
+        return FitInput.check(
+            self,
+            X,
+            y,
+            sample_weight,
+            **data,
+            reset=not continuing,
+            classes=self.classes_ if continuing else classes,
+            device=self._data_device,
+        )
+
+    def _trained_in_place(self, continuing):
+        """The torch objects that a fit of this estimator trains in place: the fitted
+        module, optimizer and criterion when it continues, else a module or criterion
+        given as an instance."""
+        if continuing:
+            return [self.module_, self.optimizer_, self.criterion_]
+        return [given for given in (self.module, self.criterion) if isinstance(given, nn.Module)]
+
+    def _fit_trainings(self, noise_handling, fit_input):
+        """Run the trainings that ``noise_handling`` plans, then take the kept model.
+
+        Each training is the fit of a new estimator of this one's parameters, changed by
+        the step's (:meth:`_with_params`); Ctrl-C ends the training under way and skips
+        those after it.
+        """
+        with InterruptWatch() as interrupt:
+            step = noise_handling.first_step(fit_input.sample_weight)
+            while step is not None:
+                estimator = self._with_params(step.params)
+                training = estimator._train(
+                    fit_input, reset=True, split=step.split, sample_weight=step.sample_weight
+                )
+                step = noise_handling.record(
+                    step,
+                    estimator,
+                    training,
+                    estimator.label_issues_,
+                    interrupted=interrupt.caught,
+                )
+        self._take_fitted_state(noise_handling.kept)
+        self.label_issues_ = noise_handling.label_issues
+        self.trainings_ = noise_handling.trainings()
+        self.best_params_ = noise_handling.best_params
+
+    def _with_params(self, params):
+        """A new, unfitted estimator with this one's parameters, ``params`` replacing some.
+
+        The parameter objects are shared (a callback sees every training), except a
+        module or criterion given as an instance, which is copied: every training starts
+        from it as given. A new ``criterion`` drops the ``criterion__*`` arguments of the
+        old one.
+        """
+        own = self.get_params(deep=False)
+        if "criterion" in params:
+            own = {k: v for k, v in own.items() if not k.startswith("criterion__")}
+        merged = {**own, **params, "noise_handling": None, "label_issues_refit": None}
+        for name in ("module", "criterion"):
+            if isinstance(merged[name], nn.Module):
+                merged[name] = copy.deepcopy(merged[name])
+        return type(self)(**merged)
+
+    def _take_fitted_state(self, other):
+        """Take the fitted model of ``other`` (from :meth:`_with_params`): all its
+        attributes but its parameters; this estimator's parameters stay as they are."""
+        params = {*self._get_param_names(), "_params_to_validate"}
+        vars(self).update({k: v for k, v in vars(other).items() if k not in params})
+
+    def _train(self, fit_input, *, reset, split=None, sample_weight=None):
+        """One training on the data of a :class:`~sklilaw._fit_data.FitInput`.
+
+        The one training loop of :meth:`fit`, :meth:`partial_fit` and noise handling:
+        draws the seeds, carves the validation split (or takes ``split``, training and
+        validation rows of ``X``), initialises the estimator on ``reset``, trains for
+        ``max_epochs`` (or until early stopping) and sets ``label_issues_``.
+
+        Parameters
+        ----------
+        fit_input : FitInput
+            The checked data of the fit.
+        reset : bool
+            Start afresh, or continue the fitted model.
+        split : tuple of ndarray, default=None
+            Training and validation rows, positions in ``X``.
+        sample_weight : ndarray, default=None
+            Replaces the sample weights of ``fit_input`` (a refit's down-weighting).
+
+        Returns
+        -------
+        Training
+            Its rows, the validation accuracy of its model and its number of epochs.
+        """
+        split_seed, torch_seed, shuffle_seed = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=3
+        )
+        if not reset and self.criterion_.random_streams.saved:
+            # resuming: the same data split as before, whatever random_state is
+            split_seed = int(self.criterion_.random_streams.split_seed)
+        if split is None:
+            split = fit_input.split(self.validation_fraction, split_seed)
+        data = fit_input.training_data(*split, sample_weight)
+        shuffle = torch.Generator().manual_seed(int(shuffle_seed))
+        seed = None if self.random_state is None else int(torch_seed)
+        try:
+            with seeded_torch(seed, self._data_device):
+                if reset:
+                    self._set_data_attributes(fit_input)
+                    self.initialize()
+                X_first, y_first = data.first_rows(2, self._data_device)
+                self._set_training(False)
+                with torch.no_grad():
+                    output = self.infer(X_first)
+                check_module_output(output, y_first, len(self.classes_), self.criterion_)
+                self.criterion_.random_streams.split_seed.fill_(int(split_seed))
+                statistics = SampleStatistics(
+                    len(data.train_rows),
+                    len(self.classes_),
+                    self._data_device,
+                    synthetic=None if data.synthetic is None else data.synthetic[data.train_rows],
+                )
+                tops = [getattr(self, name + "_") for name in self._modules + self._criteria]
+                self._run = TrainingRun(shuffle, statistics, modules_to_switch(tops))
+                self._run.cycle_meta_batches(self.get_iterator(data.meta, training=True))
+                super().partial_fit(data, None)
+                valid_logits = self.forward(data.valid)  # once, for both
+                self.label_issues_ = label_issues_of_fit(
+                    self.classes_,
+                    self.criterion_.meta_params,
+                    statistics,
+                    data,
+                    valid_logits,
+                    fit_input.index,
+                )
+                score = data.validation_accuracy(valid_logits)
+        finally:
+            vars(self).pop("_run", None)
+        return Training(data.train_rows, data.valid_rows, score, len(self.history))
+
+    def _set_data_attributes(self, fit_input):
+        """``classes_``, ``n_features_in_`` and ``feature_names_in_`` of the fit's data."""
+        self._classes = fit_input.classes
+        for name, value in fit_input.features.items():
+            vars(self).pop(name, None)
+            if value is not None:
+                setattr(self, name, value)
 
     # ------------------------------------------------------- skorch extension points
     def initialize_module(self):
@@ -482,6 +699,33 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
         sizes = hidden_layer_sizes(self.hidden_layer_sizes)
         kwargs = self.get_params_for("module")
         self.module_ = MLP(self.n_features_in_, len(self.classes_), sizes, **kwargs)
+        return self
+
+    def initialize_criterion(self):
+        """Wrap the per-sample ``criterion`` in a :class:`LiLAWLoss` holding the meta
+        parameters.
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The estimator, with ``criterion_`` set.
+        """
+        kwargs = self.get_params_for("criterion")
+        takes_reduction = (
+            isinstance(self.criterion, type)
+            and "reduction" in inspect.signature(self.criterion).parameters
+        )
+        if takes_reduction:
+            kwargs.setdefault("reduction", "none")
+        loss = self.initialized_instance(self.criterion, kwargs)
+        self.criterion_ = LiLAWLoss(
+            loss,
+            self.alpha_init,
+            self.beta_init,
+            self.delta_init,
+            detach_weights=self.detach_weights,
+        )
+        self.criterion_.add_module("random_streams", RandomStreams())
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
@@ -505,3 +749,430 @@ class LiLAWClassifier(LiLAWTraining, LiLAWPrediction, NeuralNetClassifier):
             kwargs["fused"] = True
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
+
+    def initialize_history(self):
+        """Start a new history (skorch clears the old one in place, which a failed fit
+        could not give back).
+
+        Returns
+        -------
+        self : LiLAWClassifier
+            The estimator, with an empty ``history_``.
+        """
+        self.history_ = History()
+        return self
+
+    def get_default_callbacks(self):
+        """Return skorch's default callbacks, plus ``EarlyStopping`` when ``early_stopping``.
+
+        Returns
+        -------
+        list of (str, skorch.callbacks.Callback)
+            Named callbacks; the validation accuracy is recorded as ``valid_acc``.
+        """
+        callbacks = default_callbacks()
+        if self.early_stopping:
+            stopper = EarlyStopping(
+                monitor="valid_loss",
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                threshold_mode="abs",
+                load_best=True,
+                sink=print if self.verbose else noop,
+            )
+            callbacks.append(("early_stopping", stopper))
+        return callbacks
+
+    def check_data(self, X, y=None):
+        """Do nothing: :meth:`fit` has validated the data before training.
+
+        Parameters
+        ----------
+        X, y
+            Ignored.
+        """
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Return the training and validation datasets that :meth:`fit` prepared.
+
+        Parameters
+        ----------
+        X : TrainingData
+            The datasets of the training, on the device.
+        y : None
+            Ignored (the labels are in ``X``).
+        **fit_params
+            Ignored.
+
+        Returns
+        -------
+        dataset_train, dataset_valid : torch.utils.data.Dataset
+            The training rows (``X``, ``y``, sample weight, row number) and the
+            validation rows (``X``, ``y``).
+        """
+        return X.train, X.valid
+
+    def get_dataset(self, X, y=None):
+        """Return a ``TensorDataset`` of validated ``X`` (and ``y``) on the device.
+
+        Parameters
+        ----------
+        X : array-like or torch.utils.data.Dataset
+            Validated input data; a ``Dataset`` is returned as it is.
+        y : array-like or torch.Tensor, default=None
+            Class indices; zeros stand in when there are none.
+
+        Returns
+        -------
+        torch.utils.data.Dataset
+        """
+        if isinstance(X, (torch.utils.data.TensorDataset, Rows)):
+            return X
+        if isinstance(X, torch.utils.data.Dataset):
+            # x of each item, read batch by batch; a dummy target, as for arrays
+            return Rows(X, range(len(X)), torch.zeros(len(X), dtype=torch.long))
+        X = torch.tensor(X, dtype=torch.float32, device=self._data_device)
+        # like skorch's Dataset, stand in a dummy target when there is none
+        y = torch.zeros(len(X), dtype=torch.long, device=self._data_device) if y is None else y
+        return torch.utils.data.TensorDataset(X, torch.as_tensor(y, device=self._data_device))
+
+    def get_iterator(self, dataset, training=False):
+        """Return an iterator of mini-batches over ``dataset``.
+
+        Training batches are shuffled with the generator of the training under way.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            The data to iterate over.
+        training : bool, default=False
+            Use ``iterator_train`` (and its parameters) instead of ``iterator_valid``.
+
+        Returns
+        -------
+        iterable of tuple of torch.Tensor
+        """
+        streamed = not isinstance(dataset, torch.utils.data.TensorDataset)
+        if not training:
+            if not streamed:
+                return super().get_iterator(dataset, training=False)
+            kwargs = {"batch_size": self.batch_size, **self.get_params_for("iterator_valid")}
+            return StreamedBatches(dataset, self._data_device, **kwargs)
+        kwargs = {"batch_size": self.batch_size, "shuffle": True}
+        kwargs.update(self.get_params_for("iterator_train"))
+        if kwargs["shuffle"] and self._run is not None:
+            kwargs.setdefault("generator", self._run.shuffle)
+        if streamed:
+            return StreamedBatches(dataset, self._data_device, **kwargs)
+        return self.iterator_train(dataset, **kwargs)
+
+    def notify(self, method_name, **cb_kwargs):
+        """Call ``method_name`` on the estimator and its callbacks, as skorch does.
+
+        The handlers of callbacks that keep skorch's no-op (a callback without its own
+        ``on_batch_end``, say) are skipped: called several times per batch, they cost
+        more than the batch's arithmetic on small networks.
+
+        Parameters
+        ----------
+        method_name : str
+            ``'on_train_begin'``, ``'on_epoch_end'``, ``'on_batch_begin'`` and so on.
+        **cb_kwargs
+            Passed to the handlers.
+        """
+        getattr(self, method_name)(self, **cb_kwargs)
+        for _, callback in self.callbacks_:
+            handler = getattr(callback, method_name)
+            if implements(handler):
+                handler(self, **cb_kwargs)
+
+    def _set_training(self, training=True):
+        # during a training, the modules found at its start are switched without the
+        # recursion of nn.Module.train, to the same effect; otherwise as skorch does
+        modules = None if self._run is None else self._run.modules
+        if modules is None:
+            return super()._set_training(training)
+        for module in modules:
+            vars(module)["training"] = training  # what nn.Module.train sets, without __setattr__
+        return None
+
+    def _in_warmup(self):
+        # unit weights and no meta step: a warm-up epoch, or the unweighted twin
+        return not self.reweight or len(self.history) <= self.warmup_epochs
+
+    @property
+    def _data_device(self):
+        """Where fit puts the data and its per-sample statistics."""
+        return self.device
+
+    def _backward(self, loss):
+        loss.backward()
+
+    def train_step_single(self, batch, **fit_params):
+        """Forward, LiLAW-weighted loss (meta parameters fixed) and backward.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            ``X``, class indices, sample weights and row numbers of a training batch.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``'loss'`` (the weighted mean loss) and ``'y_pred'`` (the logits).
+        """
+        self._set_training(True)
+        Xi, yi, sample_weight, rows = batch
+        y_pred = self.infer(Xi, **fit_params)
+        probabilities = class_probabilities(y_pred)
+        statistics = self._run.statistics
+        statistics.update(rows, probabilities)
+        if self._in_warmup():  # unweighted: the loss weights are the sample weights
+            weights, mean_weight, loss_weights = None, 1.0, sample_weight
+        else:
+            weights = self.criterion_.weights(y_pred, yi, probabilities=probabilities).total
+            mean_weight, loss_weights = weights.detach().mean().item(), weights * sample_weight
+        statistics.update_weights(rows, weights)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=loss_weights)
+        if not torch.isfinite(loss):
+            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
+            raise ValueError(
+                f"Non-finite training loss ({loss.item()}) at epoch {epoch}, batch "
+                f"{batch_number}. Lower lr, scale the features, or check the module."
+            )
+        self._backward(loss)
+        self.history.record_batch("lilaw_weight", mean_weight)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        """One optimizer step of the model, then (after warm-up) one meta step.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            A training batch, as in :meth:`train_step_single`.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            As :meth:`train_step_single` returns it.
+        """
+        step = super().train_step(batch, **fit_params)
+        if not self._in_warmup():
+            self.meta_step(next(self._run.meta_batches), **fit_params)
+        return step
+
+    def meta_step(self, batch, **fit_params):
+        """Update ``alpha, beta, delta`` on a validation batch, without a graph.
+
+        The module runs in evaluation mode for this forward pass.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            ``X``, class indices and sample weights of a validation batch.
+        **fit_params
+            Passed to the module's ``forward``.
+        """
+        Xv, yv, sample_weight = batch
+        self._set_training(False)
+        with torch.no_grad():
+            y_pred = self.infer(Xv, **fit_params)
+        try:
+            self.criterion_.meta_step(
+                y_pred,
+                yv,
+                sample_weight,
+                lr=self.meta_lr,
+                weight_decay=self.meta_weight_decay,
+                reduce_gradient=self._reduce_meta_gradient,
+            )
+        except ValueError as exc:
+            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
+            raise ValueError(
+                f"Meta step at epoch {epoch}, batch {batch_number}: {exc} Lower meta_lr "
+                f"(now {self.meta_lr}), or check the module's output on the validation data."
+            ) from exc
+
+    def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
+        """Mean per-sample loss, each sample's loss multiplied by ``sample_weight``.
+
+        During training ``sample_weight`` carries the LiLAW weights; the validation
+        loss is the plain mean.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor of shape (n_samples, n_classes)
+            Logits.
+        y_true : torch.Tensor of shape (n_samples,)
+            Class indices.
+        X : object, default=None
+            Ignored (skorch's signature).
+        training : bool, default=False
+            Ignored (skorch's signature).
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Multiplies each sample's loss.
+
+        Returns
+        -------
+        torch.Tensor
+            A scalar.
+        """
+        losses = self.criterion_.per_sample_loss(y_pred, y_true)
+        if sample_weight is not None:
+            losses = losses * sample_weight
+        return losses.mean()
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Start an epoch; the first of a resumed fit continues the saved random streams.
+
+        A fit resumes when ``partial_fit`` or ``warm_start=True`` continue a fitted
+        estimator, or when skorch's ``LoadInitState`` has loaded a checkpoint: the batch
+        shuffling, the meta batches and (with ``random_state`` set) torch's random
+        numbers then go on where the saved fit's last epoch left them.
+
+        Parameters
+        ----------
+        net : LiLAWClassifier
+            The estimator (skorch passes it to every callback).
+        dataset_train, dataset_valid : torch.utils.data.Dataset, default=None
+            The epoch's data.
+        **kwargs
+            Passed on to skorch.
+        """
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        run, streams = self._run, self.criterion_.random_streams
+        if run.resume_pending and streams.saved:
+            # without random_state, torch's random state is the caller's
+            streams.restore(
+                run.shuffle, run.meta_batches, torch_random=self.random_state is not None
+            )
+        run.resume_pending = False
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Record ``alpha``, ``beta``, ``delta`` and the epoch's mean LiLAW weight (with
+        synthetic rows, also the real and the synthetic rows' means).
+
+        Parameters
+        ----------
+        net : LiLAWClassifier
+            The estimator (skorch passes it to every callback).
+        dataset_train, dataset_valid : torch.utils.data.Dataset, default=None
+            The epoch's data.
+        **kwargs
+            Passed on to skorch.
+        """
+        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
+        run = self._run
+        self.criterion_.random_streams.save(run.shuffle, run.meta_batches)
+        alpha, beta, delta = self.criterion_.meta_params.tolist()
+        self.history.record("alpha", alpha)
+        self.history.record("beta", beta)
+        self.history.record("delta", delta)
+        if self.history[-1, "train_batch_count"]:
+            weights = self.history[-1, "batches", :, "lilaw_weight"]
+            sizes = self.history[-1, "batches", :, "train_batch_size"]
+            self.history.record("mean_weight", float(np.average(weights, weights=sizes)))
+        for key, value in (run.statistics.pop_origin_means() or {}).items():
+            self.history.record(key, value)
+
+    # --------------------------------------------------------------- the fitted model
+    @property
+    def classes_(self):
+        """Class labels, in the order of the module's output columns."""
+        if "_classes" not in vars(self):
+            raise AttributeError(f"{type(self).__name__} is not fitted yet: no classes_.")
+        return self._classes
+
+    @property
+    def alpha_(self):
+        """The learned ``alpha`` (weight of easy samples)."""
+        check_is_fitted(self)
+        return self.criterion_.alpha
+
+    @property
+    def beta_(self):
+        """The learned ``beta`` (weight of hard samples)."""
+        check_is_fitted(self)
+        return self.criterion_.beta
+
+    @property
+    def delta_(self):
+        """The learned ``delta`` (weight of moderate samples)."""
+        check_is_fitted(self)
+        return self.criterion_.delta
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        if isinstance(X, torch.utils.data.Dataset):
+            check_dataset_input(self, input_shape(X), reset=False)
+            return self.forward(X)
+        X = dense(validate_data(self, X, reset=False, **INPUT))
+        return self.forward(X)
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the module's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or torch.utils.data.Dataset
+            Input data; a ``Dataset`` (items ``(x, y)`` or ``x``) is read in batches.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return torch.softmax(self._logits(X).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or torch.utils.data.Dataset
+            Input data; a ``Dataset`` (items ``(x, y)`` or ``x``) is read in batches.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        indices = self._logits(X).argmax(dim=1).numpy()
+        return self.classes_[indices]
+
+    def difficulty(self, X, y):
+        """Per-sample LiLAW weights and difficulty under the fitted model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,)
+            Observed labels (from ``classes_``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per sample (indexed like ``X`` when it is a DataFrame) with
+            ``label_quality`` (probability of the observed label, ``a``), ``p_max``
+            (largest probability, ``m``), ``w_easy``, ``w_moderate``, ``w_hard``
+            (``W_alpha``, ``W_delta``, ``W_beta``), ``lilaw_weight`` (their sum) and
+            ``difficulty`` (``'easy'``, ``'moderate'`` or ``'hard'``: the component
+            that dominates the weight): the names of ``label_issues_``.
+        """
+        logits = self._logits(X)
+        y = column_or_1d(y)
+        if len(y) != len(logits):
+            raise ValueError(f"X has {len(logits)} samples but y has {len(y)}.")
+        check_labels(y, "y")
+        target = encode(y, self.classes_, "y")
+        probabilities = class_probabilities(logits.double()).numpy()
+        frame = difficulty_frame(probabilities, target, self.criterion_.meta_params)
+        if isinstance(X, pd.DataFrame):
+            frame.index = X.index
+        return frame

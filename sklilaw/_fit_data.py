@@ -1,21 +1,24 @@
-"""Preparing the data of one fit: one path for arrays and torch Datasets.
+"""The data of one fit: checked once, then split into the datasets of each training.
 
-Both kinds of input are a *source* of rows: :class:`_InMemory` holds validated arrays
-and takes rows as tensors on the device, :class:`_Streamed` keeps a torch ``Dataset``
-where it is and takes rows as indices (:class:`~sklilaw._streaming.Rows`). Everything
-else, the checks of labels, sample weights and validation arguments, the split and the
-datasets of the fit, is written once for both.
+:class:`FitInput` checks what ``fit`` is given (inputs, labels, sample weights, the
+validation set, groups, the synthetic mask) once per fit, whatever number of trainings
+follows. Arrays and torch Datasets are both a *source* of rows: :class:`_InMemory` holds
+validated arrays and takes rows as tensors on the device, :class:`_Streamed` keeps a torch
+``Dataset`` where it is and takes rows as indices (:class:`~sklilaw._batches.Rows`).
+:meth:`FitInput.training_data` then takes the :class:`TrainingData` of one training: the
+internal split (or a given one) as datasets on the device.
 """
 
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import validate_data
 
+from ._batches import Rows, StreamedBatches, input_shape
 from ._split import strata, stratified_split
-from ._streaming import Rows, input_shape
 from ._validation import (
     INPUT,
     check_dataset_input,
@@ -25,30 +28,37 @@ from ._validation import (
     dense,
     encode,
     encoded_targets,
+    fit_classes,
+    sensitive_groups,
 )
 
 
-class FitArguments(NamedTuple):
-    """The data arguments of ``fit``, as given."""
+class TrainingData(NamedTuple):
+    """The datasets of one training, on the device (or streamed to it)."""
 
-    X: object
-    y: object
-    sample_weight: object = None
-    X_val: object = None
-    y_val: object = None
-    sensitive_features: object = None
-    synthetic: object = None
-
-
-class FitData(NamedTuple):
-    """The datasets of one call to fit, on the device (or streamed to it)."""
-
-    train: torch.utils.data.Dataset  # X, y, sample_weight, row in train
+    train: torch.utils.data.Dataset  # X, y, sample_weight, position in train
     valid: torch.utils.data.Dataset  # X, y: skorch's per-epoch validation pass
     meta: torch.utils.data.Dataset  # X, y, sample_weight: the meta steps
     train_rows: np.ndarray  # positions in X of the training rows
     valid_rows: np.ndarray  # positions in X of the validation rows (empty with X_val)
+    y_train: np.ndarray  # class indices of the training rows
+    y_valid: np.ndarray  # class indices of the validation rows
+    valid_weight: np.ndarray  # sample weights of the validation rows
     synthetic: np.ndarray | None  # True for the synthetic rows of X; None: all real
+
+    def first_rows(self, n, device):
+        """Inputs and class indices of the first ``n`` validation rows, on ``device``."""
+        if isinstance(self.valid, Rows):
+            return tuple(next(iter(StreamedBatches(self.valid, device, batch_size=n))))
+        return self.valid.tensors[0][:n], self.valid.tensors[1][:n]
+
+    def validation_accuracy(self, valid_logits):
+        """Accuracy on the validation rows, by their sample weights, of a model whose
+        output on them is ``valid_logits``."""
+        correct = valid_logits.argmax(dim=1).cpu().numpy() == self.y_valid
+        if self.valid_weight.sum() > 0:
+            return float(np.average(correct, weights=self.valid_weight))
+        return float(correct.mean())
 
 
 class _InMemory:
@@ -59,20 +69,20 @@ class _InMemory:
         self.device = device
 
     @classmethod
-    def training(cls, estimator, X, y, *, reset):
+    def training(cls, estimator, X, y, *, reset, device):
         check_labels(y, "y")
         X, y = validate_data(estimator, X, y, reset=reset, **INPUT)
-        return cls(dense(X), estimator._data_device), y
+        return cls(dense(X), device), y
 
     @classmethod
-    def validation(cls, estimator, X_val, y_val):
+    def validation(cls, estimator, X_val, y_val, *, classes, device):
         X_val = dense(validate_data(estimator, X_val, reset=False, **INPUT), "X_val")
         y_val = column_or_1d(y_val)
         check_labels(y_val, "y_val")
-        y_val = encode(y_val, estimator.classes_, "y_val")
+        y_val = encode(y_val, classes, "y_val")
         if len(X_val) != len(y_val):
             raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(y_val)}.")
-        return cls(X_val, estimator._data_device), y_val
+        return cls(X_val, device), y_val
 
     def take(self, rows, *columns):
         # torch.tensor copies, so read-only inputs (memory maps) are fine
@@ -89,15 +99,15 @@ class _Streamed:
         self.dataset = dataset
 
     @classmethod
-    def training(cls, estimator, X, y, *, reset):
+    def training(cls, estimator, X, y, *, reset, device):
         y = dataset_labels(X, y, "X", "y", estimator.batch_size)
         check_dataset_input(estimator, input_shape(X), reset)
         return cls(X), y
 
     @classmethod
-    def validation(cls, estimator, X_val, y_val):
+    def validation(cls, estimator, X_val, y_val, *, classes, device):
         labels = dataset_labels(X_val, y_val, "X_val", "y_val", estimator.batch_size)
-        y_val = encode(labels, estimator.classes_, "y_val")
+        y_val = encode(labels, classes, "y_val")
         check_dataset_input(estimator, input_shape(X_val), reset=False)
         return cls(X_val), y_val
 
@@ -112,84 +122,185 @@ def _without_weights(meta):
     return torch.utils.data.TensorDataset(*meta.tensors[:2])
 
 
-def _split(estimator, y, sensitive_features, synthetic, seed):
-    """The internal validation split, stratified, carved from the real rows only."""
-    real = None if synthetic is None else np.flatnonzero(~synthetic)
-    y_real = y if real is None else y[real]
-    codes = y_real if sensitive_features is None else strata(y, sensitive_features, real)
-    train, val = stratified_split(
-        y_real,
-        codes,
-        classes=estimator.classes_,
-        validation_fraction=estimator.validation_fraction,
-        seed=seed,
-        kind="" if real is None else "real ",
-    )
-    if real is None:
-        return train, val
-    # the synthetic rows only train
-    return np.concatenate([real[train], np.flatnonzero(synthetic)]), real[val]
+class FitInput:
+    """The data arguments of one fit, checked once.
 
+    Built with :meth:`check`; a fit's trainings each take their datasets from it with
+    :meth:`training_data`, so that the data are validated once however many trainings
+    the fit runs.
 
-def prepare_fit_data(estimator, arguments, *, reset, classes, seed, split=None):
-    """Validate everything, set the data-dependent attributes, build the datasets.
-
-    Parameters
+    Attributes
     ----------
-    estimator : LiLAWClassifier
-        Its ``classes_``, ``n_features_in_`` (and ``feature_names_in_``) are set on
-        ``reset``, else checked.
-    arguments : FitArguments
-        As given to ``fit``.
-    reset : bool
-        Whether this fit starts afresh.
-    classes : array-like or None
-        All classes, when ``y`` may lack some (``partial_fit``, a refit).
-    seed : int
-        Seeds the validation split.
-    split : tuple of ndarray, default=None
-        Training and validation rows (positions in ``X``) to use instead of a split
-        drawn from ``seed``; with ``X_val``, the validation rows are empty and the
-        training rows those of ``X`` trained on.
-
-    Returns
-    -------
-    FitData
+    classes : ndarray
+        The classes of the fit (the labels behind the class indices).
+    y : ndarray of int
+        Class indices of the rows of ``X``.
+    sample_weight : ndarray of float64
+        One weight per row of ``X``, as given (ones when None).
+    synthetic : ndarray of bool or None
+        The synthetic mask of the rows of ``X``.
+    index : pandas.Index or None
+        The index of ``X`` when it is a DataFrame (it labels ``label_issues_``' rows).
+    features : dict
+        ``n_features_in_`` and ``feature_names_in_`` as ``X`` gives them (None where it
+        gives none: a Dataset of non-vector items, an array without column names).
     """
-    X, y, sample_weight, X_val, y_val, sensitive_features, synthetic = arguments
-    streamed = isinstance(X, torch.utils.data.Dataset)
-    if streamed and X_val is not None and not isinstance(X_val, torch.utils.data.Dataset):
-        raise TypeError(
-            f"With a torch Dataset as X, X_val must be a Dataset too, got {type(X_val).__name__}."
+
+    def __init__(
+        self, source, y, sample_weight, *, classes, synthetic, strata, validation, index, features
+    ):
+        self._source = source
+        self.y = y
+        self.sample_weight = sample_weight
+        self.classes = classes
+        self.synthetic = synthetic
+        self._strata = strata  # stratification codes of the real rows, or None: by class
+        self._validation = validation  # (source, class indices) of X_val, or None
+        self.index = index
+        self.features = features
+
+    @classmethod
+    def check(
+        cls,
+        estimator,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sensitive_features=None,
+        synthetic=None,
+        reset,
+        classes=None,
+        device,
+    ):
+        """Validate everything ``fit`` is given, before any training.
+
+        Parameters
+        ----------
+        estimator : LiLAWClassifier
+            Its ``n_features_in_`` (and ``feature_names_in_``) are set on ``reset``, as
+            scikit-learn's ``validate_data`` does, else checked; its ``batch_size`` reads
+            the labels of a Dataset.
+        X, y, sample_weight, X_val, y_val, sensitive_features, synthetic
+            As given to ``fit``.
+        reset : bool
+            Whether the fit starts afresh.
+        classes : array-like, default=None
+            All classes, when ``y`` may lack some: those given to ``partial_fit``, or
+            those of the fitted model that the fit continues.
+        device : str or torch.device
+            Where the data go.
+
+        Returns
+        -------
+        FitInput
+        """
+        streamed = isinstance(X, torch.utils.data.Dataset)
+        if streamed and X_val is not None and not isinstance(X_val, torch.utils.data.Dataset):
+            raise TypeError(
+                "With a torch Dataset as X, X_val must be a Dataset too, got "
+                f"{type(X_val).__name__}."
+            )
+        if not streamed and (X_val is None) != (y_val is None):  # a Dataset may hold y_val
+            raise ValueError("X_val and y_val must be given together (or neither).")
+        if X_val is not None and sensitive_features is not None:
+            raise ValueError(
+                "sensitive_features only shape the internal validation split; "
+                "they have no use with X_val and y_val."
+            )
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        source_type = _Streamed if streamed else _InMemory
+        source, y = source_type.training(estimator, X, y, reset=reset, device=device)
+        groups = None
+        if sensitive_features is not None:  # names refer to the columns of the given X
+            groups = sensitive_groups(sensitive_features, X, len(y))
+        classes = fit_classes(y, classes)
+        y, sample_weight = encoded_targets(estimator, y, sample_weight, classes)
+        synthetic = check_synthetic(synthetic, len(y))
+        real = None if synthetic is None else np.flatnonzero(~synthetic)
+        validation = None
+        if X_val is not None:
+            validation = source_type.validation(
+                estimator, X_val, y_val, classes=classes, device=device
+            )
+        features = {
+            name: vars(estimator).get(name) for name in ("n_features_in_", "feature_names_in_")
+        }
+        return cls(
+            source,
+            y,
+            sample_weight,
+            classes=classes,
+            synthetic=synthetic,
+            strata=None if groups is None else strata(y, groups, real),
+            validation=validation,
+            index=index,
+            features=features,
         )
-    if not streamed and (X_val is None) != (y_val is None):  # a Dataset may hold y_val
-        raise ValueError("X_val and y_val must be given together (or neither).")
-    if X_val is not None and sensitive_features is not None:
-        raise ValueError(
-            "sensitive_features only shape the internal validation split; "
-            "they have no use with X_val and y_val."
+
+    def split(self, validation_fraction, seed):
+        """The internal validation split, stratified, carved from the real rows only.
+
+        Returns
+        -------
+        train_rows, valid_rows : ndarray
+            Positions in ``X``; with ``X_val``, all rows train and none validates.
+        """
+        if self._validation is not None:
+            return np.arange(len(self.y)), np.arange(0)
+        real = None if self.synthetic is None else np.flatnonzero(~self.synthetic)
+        y_real = self.y if real is None else self.y[real]
+        train, val = stratified_split(
+            y_real,
+            y_real if self._strata is None else self._strata,
+            classes=self.classes,
+            validation_fraction=validation_fraction,
+            seed=seed,
+            kind="" if real is None else "real ",
         )
-    source_type = _Streamed if streamed else _InMemory
-    source, y = source_type.training(estimator, X, y, reset=reset)
-    y, sample_weight = encoded_targets(estimator, y, sample_weight, reset=reset, classes=classes)
-    synthetic = check_synthetic(synthetic, len(y))
-    if split is not None:
-        train, val = split
-    elif X_val is None:
-        train, val = _split(estimator, y, sensitive_features, synthetic, seed)
-    else:
-        train, val = np.arange(len(y)), np.arange(0)
-    if X_val is None:
-        val_source, val_rows, y_val, val_weight = source, val, y[val], sample_weight[val]
-    else:
-        val_source, y_val = source_type.validation(estimator, X_val, y_val)
-        val_rows, val_weight = np.arange(len(y_val)), np.ones(len(y_val), dtype=np.float32)
-    meta = val_source.take(val_rows, y_val, val_weight)
-    return FitData(
-        train=source.take(train, y[train], sample_weight[train], np.arange(len(train))),
-        valid=_without_weights(meta),
-        meta=meta,
-        train_rows=train,
-        valid_rows=val,
-        synthetic=synthetic,
-    )
+        if real is None:
+            return train, val
+        # the synthetic rows only train
+        return np.concatenate([real[train], np.flatnonzero(self.synthetic)]), real[val]
+
+    def training_data(self, train_rows, valid_rows, sample_weight=None):
+        """The datasets of a training on ``train_rows`` validated on ``valid_rows``.
+
+        Parameters
+        ----------
+        train_rows, valid_rows : ndarray
+            Positions in ``X``, from :meth:`split` or a refit's plan; with ``X_val`` the
+            validation rows are those of ``X_val`` and ``valid_rows`` is empty.
+        sample_weight : ndarray, default=None
+            Replaces the sample weights given to ``fit`` (a refit's down-weighting).
+
+        Returns
+        -------
+        TrainingData
+        """
+        weights = self.sample_weight if sample_weight is None else sample_weight
+        weights = weights.astype(np.float32)  # the network's dtype
+        if self._validation is None:
+            val_source, rows, y_val = self._source, valid_rows, self.y[valid_rows]
+            val_weight = weights[valid_rows]
+        else:
+            val_source, y_val = self._validation
+            rows, val_weight = np.arange(len(y_val)), np.ones(len(y_val), dtype=np.float32)
+        meta = val_source.take(rows, y_val, val_weight)
+        y_train = self.y[train_rows]
+        train = self._source.take(
+            train_rows, y_train, weights[train_rows], np.arange(len(train_rows))
+        )
+        return TrainingData(
+            train=train,
+            valid=_without_weights(meta),
+            meta=meta,
+            train_rows=train_rows,
+            valid_rows=valid_rows,
+            y_train=y_train,
+            y_valid=y_val,
+            valid_weight=val_weight,
+            synthetic=self.synthetic,
+        )

@@ -1,20 +1,32 @@
 """Label issues from training dynamics: running per-sample statistics, their verdict, the
-rows a pruning refit keeps, and per-sample difficulty."""
-
-import warnings
+``label_issues_`` table and its schema, the rows a pruning refit keeps, and per-sample
+difficulty."""
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ._streaming import class_indices
 from ._weighting import CATEGORIES, class_probabilities, label_and_max, lilaw_weights
 
 # pruning keeps at least this many rows of each class (its best flagged ones if need be)
 MIN_KEPT_PER_CLASS = 5
 
+# the columns of label_issues_ and what each holds: "flag" (bool), "number" (float),
+# "label" (a label from classes_), "difficulty" (a category of CATEGORIES); "synthetic"
+# only after a fit with a synthetic mask. Fitting and persistence both follow it.
+LABEL_ISSUE_COLUMNS = {
+    "is_label_issue": "flag",
+    "label_quality": "number",
+    "given_label": "label",
+    "predicted_label": "label",
+    "difficulty": "difficulty",
+    "lilaw_weight": "number",
+    "in_validation": "flag",
+    "synthetic": "flag",
+}
 
-class TrainingDynamics:
+
+class SampleStatistics:
     """Per-sample running sums of class probabilities over the epochs of one fit.
 
     Memory is ``n_samples * n_classes`` floats on the device; no per-epoch history. As
@@ -176,86 +188,51 @@ def rows_to_keep(issues, min_per_class):
     return np.flatnonzero(keep)
 
 
-def label_issues_of_fit(estimator, dynamics, fit_data, valid_logits, index):
-    """``label_issues_`` of a fit: training rows judged by their mean probabilities over
-    the epochs, validation rows by the fitted model's out-of-sample probabilities.
+def label_issues_of_fit(classes, meta_params, statistics, data, valid_logits, index):
+    """``label_issues_`` of a training: training rows judged by their mean probabilities
+    over the epochs, validation rows by the fitted model's out-of-sample probabilities.
 
     Parameters
     ----------
-    estimator : LiLAWClassifier
-        The fitted estimator.
-    dynamics : TrainingDynamics
-        The training rows' statistics of the fit.
-    fit_data : FitData
-        The fit's datasets.
+    classes : ndarray
+        The labels behind the class indices.
+    meta_params : torch.Tensor of shape (3,)
+        The fitted ``(alpha, beta, delta)``.
+    statistics : SampleStatistics
+        The training rows' statistics of the training.
+    data : TrainingData
+        The training's datasets.
     valid_logits : torch.Tensor of shape (n_valid, n_classes)
-        The fitted model's output on ``fit_data.valid``.
+        The fitted model's output on ``data.valid``.
     index : pandas.Index or None
         The index of ``X`` when it was a DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`LABEL_ISSUE_COLUMNS`, one row per row of ``X`` trained or
+        validated on, in the order of ``X``.
     """
-    meta_params = estimator.criterion_.meta_params
-    classes = estimator.classes_
-    probabilities = dynamics.mean_probabilities()
-    frame = label_issue_frame(probabilities, class_indices(fit_data.train), classes, meta_params)
+    probabilities = statistics.mean_probabilities()
+    frame = label_issue_frame(probabilities, data.y_train, classes, meta_params)
     parts = [frame.assign(in_validation=False)]
-    if len(fit_data.valid_rows):
-        probabilities = class_probabilities(valid_logits).numpy()
-        labels = class_indices(fit_data.valid)
-        frame = label_issue_frame(probabilities, labels, classes, meta_params)
+    if len(data.valid_rows):
+        probabilities = class_probabilities(valid_logits).cpu().numpy()
+        frame = label_issue_frame(probabilities, data.y_valid, classes, meta_params)
         parts.append(frame.assign(in_validation=True))
-    rows = np.concatenate([fit_data.train_rows, fit_data.valid_rows])
+    rows = np.concatenate([data.train_rows, data.valid_rows])
     frame = pd.concat(parts, ignore_index=True).iloc[np.argsort(rows)].reset_index(drop=True)
-    if fit_data.synthetic is not None:
-        frame["synthetic"] = fit_data.synthetic[np.sort(rows)]
+    if data.synthetic is not None:
+        frame["synthetic"] = data.synthetic[np.sort(rows)]
     if index is not None:  # a refit may train on some of the rows only
         frame.index = index[np.sort(rows)]
     return frame
 
 
-# difficulty()'s column names before they took label_issues_' names; they work, with a
-# FutureWarning, until 0.2
-RENAMED_DIFFICULTY_COLUMNS = {
-    "p_label": "label_quality",
-    "weight": "lilaw_weight",
-    "category": "difficulty",
-}
-
-
-def _current_name(key):
-    if isinstance(key, str) and key in RENAMED_DIFFICULTY_COLUMNS:
-        new = RENAMED_DIFFICULTY_COLUMNS[key]
-        warnings.warn(
-            f"difficulty()'s column {key!r} is now {new!r} (the name label_issues_ uses); "
-            f"{key!r} stops working in sklilaw 0.2.",
-            FutureWarning,
-            stacklevel=3,
-        )
-        return new
-    return key
-
-
-class _DifficultyFrame(pd.DataFrame):
-    """The frame of :meth:`LiLAWClassifier.difficulty`; the old column names still select."""
-
-    @property
-    def _constructor(self):
-        return pd.DataFrame  # frames derived from it are plain DataFrames
-
-    def __getitem__(self, key):
-        if isinstance(key, list):
-            key = [_current_name(name) for name in key]
-        return super().__getitem__(_current_name(key))
-
-    def __getattr__(self, name):
-        if name in RENAMED_DIFFICULTY_COLUMNS:
-            return self[name]
-        return super().__getattr__(name)
-
-
 def difficulty_frame(probabilities, target, meta_params):
     """The table of :meth:`LiLAWClassifier.difficulty` from class probabilities."""
     weights = weight_components(probabilities, target, meta_params)
-    return _DifficultyFrame(
+    return pd.DataFrame(
         {
             "label_quality": probabilities[np.arange(len(target)), target],
             "p_max": probabilities.max(axis=1),

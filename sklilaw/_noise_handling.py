@@ -1,11 +1,15 @@
-"""The trainings of one fit, and the guard that keeps the best of them.
+"""Noise handling: which trainings a fit runs, and which of their models it keeps.
 
 A fit trains once, as configured, unless it handles label noise: ``label_issues_refit``
 trains once more on the data that the first training's ``label_issues_`` change, and
-``noise_handling='auto'`` trains a few recipes and refits the best. Every training after
-the first uses the first one's validation rows, which no training fits on, and replaces
-the model kept so far only if it scores at least as well there: a refit or a recipe that
-does worse (a refit that pruned away a class's signal, say) is rolled back.
+``noise_handling='auto'`` trains a few candidate configurations, then refits the best.
+:class:`NoiseHandling` is that plan. It says what to train next (:class:`Step`: a name,
+public parameters that depart from the estimator's, and the rows and sample weights to
+train on), takes each finished :class:`Training`, and decides, by ordinary return values,
+which model is kept: every training after the first uses the first one's validation rows,
+which no training fits on, and replaces the model kept so far only if it scores at least
+as well there. A refit or a candidate that does worse (a refit that pruned away a class's
+signal, say) is not kept. The estimator runs the trainings; this module never calls it.
 """
 
 import warnings
@@ -15,28 +19,28 @@ import numpy as np
 import pandas as pd
 
 from ._label_issues import MIN_KEPT_PER_CLASS, rows_to_keep
-from ._rollback import unchanged_on_failure
-from ._streaming import class_indices, row_weights
+from ._loss import GeneralizedCrossEntropy
 
 
-class Recipe(NamedTuple):
-    """How one training departs from the estimator's parameters."""
+class Candidate(NamedTuple):
+    """A configuration to train: public parameters that depart from the estimator's."""
 
     name: str
-    robust_loss: bool = False  # GeneralizedCrossEntropy instead of ``criterion``
-    early_stopping: bool = False  # early stopping whatever ``early_stopping`` says
+    params: dict
 
 
-AS_CONFIGURED = Recipe("as configured")
+AS_CONFIGURED = Candidate("as configured", {})
 # noise_handling='auto' trains these, keeps the best, and refits it without its label
 # issues: early stopping stops before the network memorises wrong labels, and the
 # robust loss bounds their pull; which one helps depends on the noise
-AUTO_RECIPES = (
-    Recipe("early stopping", early_stopping=True),
-    Recipe("GCE + early stopping", robust_loss=True, early_stopping=True),
+AUTO_CANDIDATES = (
+    Candidate("early stopping", {"early_stopping": True}),
+    Candidate(
+        "GCE + early stopping",
+        {"early_stopping": True, "criterion": GeneralizedCrossEntropy},
+    ),
 )
 AUTO_REFIT = "prune"
-RECIPES = {recipe.name: recipe for recipe in (AS_CONFIGURED, *AUTO_RECIPES)}
 
 
 class Training(NamedTuple):
@@ -48,76 +52,235 @@ class Training(NamedTuple):
     epochs: int
 
 
-class _Rejected(Exception):
-    """The training scored below the model kept so far: roll it back."""
+class Step(NamedTuple):
+    """The next training of a fit.
 
+    ``split`` (training and validation rows, positions in ``X``) is None for the first
+    training, which draws its own; ``sample_weight`` None keeps those given to ``fit``.
+    """
 
-class _Interrupted(Exception):
-    """Ctrl-C arrived during a later training: roll it back."""
-
-
-def validation_accuracy(fit_data, valid_logits):
-    """Accuracy of the fitted model, whose output on the fit's validation rows is
-    ``valid_logits``, by the rows' sample weights."""
-    predicted = valid_logits.argmax(dim=1).numpy()
-    weights = row_weights(fit_data.meta)
-    correct = predicted == class_indices(fit_data.valid)
-    if weights.sum() > 0:
-        return float(np.average(correct, weights=weights))
-    return float(correct.mean())
+    name: str
+    params: dict
+    split: tuple | None = None
+    sample_weight: np.ndarray | None = None
+    is_refit: bool = False
 
 
 def check_noise_handling(estimator, *, continuing):
     """Errors for combinations of parameters that noise handling cannot honour."""
-    if estimator.noise_handling is None:
-        return
-    if estimator.label_issues_refit is not None:
+    if estimator.noise_handling is not None and estimator.label_issues_refit is not None:
         raise ValueError(
             "noise_handling='auto' chooses its own refit; leave label_issues_refit=None "
             f"(got {estimator.label_issues_refit!r})."
         )
-    if continuing:
+    if continuing and (estimator.noise_handling or estimator.label_issues_refit):
+        name = "noise_handling='auto'" if estimator.noise_handling else "label_issues_refit"
         raise ValueError(
-            "noise_handling='auto' trains from scratch; it cannot continue a fitted model "
-            "with warm_start=True (use partial_fit to train the kept model further)."
+            f"{name} trains from scratch; it cannot continue a fitted model with "
+            "warm_start=True (use partial_fit to train the kept model further)."
         )
 
 
-def refit_plan(mode, issues, kept, sample_weight, *, warn):
-    """The split and sample weights of a refit after the training ``kept``.
+def trainings_frame(rows):
+    """``trainings_``: one row per training; ``kept`` marks the last kept one only."""
+    frame = pd.DataFrame(rows)
+    frame["kept"] = frame.index == frame.index[frame["kept"]].max()
+    return frame
 
-    The validation rows stay those of ``kept``; its training rows lose their flagged
-    rows (``'prune'``, keeping at least ``MIN_KEPT_PER_CLASS`` of each class, with a
-    warning where a class needs flagged rows for that) or have their sample weight
-    multiplied by their ``label_quality`` (``'downweight'``). ``warn`` asks for the
-    warning.
 
-    Returns
-    -------
-    split : tuple of ndarray
-        Training and validation rows, positions in ``X``, in the order of ``X``: the
-        refit is the fit of those training rows with those validation rows as ``X_val``.
-    sample_weight : ndarray or None
+def log_row(name, training, *, kept):
+    """The row of ``trainings_`` of one training."""
+    return {
+        "training": name,
+        "validation_accuracy": training.validation_accuracy,
+        "n_train_rows": len(training.train_rows),
+        "epochs": training.epochs,
+        "kept": kept,
+    }
+
+
+class NoiseHandling:
+    """The trainings of a fit that handles label noise, and the guard between them.
+
+    Build one with :meth:`of`. The estimator trains :meth:`first_step`, hands each
+    finished training to :meth:`record`, and trains the step it returns, until it
+    returns None. Then :attr:`kept` is the estimator whose model to keep,
+    :attr:`label_issues` the verdict on the training labels (that of the candidate the
+    refit was planned from), :attr:`best_params` the parameters by which the kept
+    model's training departed from the estimator's, and :meth:`trainings` the record of
+    all trainings (``trainings_``).
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+        The configurations to train, in order; the first draws the split.
+    refit : {None, 'prune', 'downweight'}
+        The refit of the best candidate.
+    warn : bool
+        Warn when a refit is not kept or pruning keeps flagged rows (the plain
+        ``label_issues_refit``; ``'auto'`` reports in ``trainings_`` only).
     """
-    trained = issues.iloc[kept.train_rows]
-    if mode == "prune":
-        keep = rows_to_keep(trained, MIN_KEPT_PER_CLASS)
-        short = _classes_kept_short(trained, keep)
-        if short and warn:
+
+    def __init__(self, candidates, refit, *, warn):
+        self.refit = refit
+        self.warn = warn
+        self.sample_weight = None
+        self.kept = None
+        self.label_issues = None
+        self.best_params = None
+        self._pending = list(candidates)
+        self._n_candidates = len(self._pending)
+        self._first = None  # the first Training: its rows are every later one's split
+        self._kept_step = self._kept_training = None
+        self._refit_planned = False
+        self._log = []
+
+    @classmethod
+    def of(cls, estimator):
+        """The plan of ``estimator``'s parameters, or None when a fit trains once.
+
+        Parameters
+        ----------
+        estimator : LiLAWClassifier
+            Read for ``noise_handling`` and ``label_issues_refit``.
+
+        Returns
+        -------
+        NoiseHandling or None
+        """
+        if estimator.noise_handling == "auto":
+            return cls(AUTO_CANDIDATES, AUTO_REFIT, warn=False)
+        if estimator.label_issues_refit is not None:
+            return cls([AS_CONFIGURED], estimator.label_issues_refit, warn=True)
+        return None
+
+    def first_step(self, sample_weight):
+        """The first training: the first candidate, on a split of its own.
+
+        Parameters
+        ----------
+        sample_weight : ndarray of float64
+            The sample weights given to ``fit``, one per row of ``X`` (a down-weighting
+            refit multiplies them).
+
+        Returns
+        -------
+        Step
+        """
+        self.sample_weight = sample_weight
+        candidate = self._pending.pop(0)
+        return Step(candidate.name, candidate.params)
+
+    def record(self, step, estimator, training, label_issues, *, interrupted):
+        """Take a finished training; return the next step, or None when the fit is done.
+
+        Parameters
+        ----------
+        step : Step
+            The step that was trained.
+        estimator : LiLAWClassifier
+            The estimator it trained, kept if its model is.
+        training : Training
+            Its rows and validation accuracy.
+        label_issues : pandas.DataFrame
+            Its ``label_issues_``.
+        interrupted : bool
+            Whether Ctrl-C arrived during the fit so far.
+
+        Returns
+        -------
+        Step or None
+        """
+        if self._first is None:
+            self._first = training
+            self._keep(step, estimator, training, label_issues)
+        elif interrupted:
             warnings.warn(
-                f"label issues refit: {short} flagged as label issues; pruning keeps the "
-                f"{MIN_KEPT_PER_CLASS} rows of highest label_quality of such a class "
-                "(or all of a smaller one).",
+                f"Training {step.name!r} was interrupted (Ctrl-C): the model of "
+                f"{self._kept_step.name!r} is kept.",
                 UserWarning,
                 stacklevel=4,
             )
-        return (np.sort(kept.train_rows[keep]), np.sort(kept.valid_rows)), sample_weight
-    quality = np.ones(len(issues))
-    flagged = trained["is_label_issue"].to_numpy(dtype=bool)
-    quality[kept.train_rows] = np.where(flagged, trained["label_quality"].to_numpy(), 1.0)
-    if sample_weight is not None:
-        quality = quality * np.asarray(sample_weight, dtype=np.float64)
-    return (np.sort(kept.train_rows), np.sort(kept.valid_rows)), quality
+        elif training.validation_accuracy >= self._kept_training.validation_accuracy:
+            self._keep(step, estimator, training, label_issues)
+        else:
+            self._log.append(log_row(step.name, training, kept=False))
+            if self.warn:
+                warnings.warn(
+                    f"The {step.name} scored {training.validation_accuracy:.3f} on the "
+                    f"{len(training.valid_rows) or 'given'} validation rows, below the "
+                    f"first training's {self._kept_training.validation_accuracy:.3f}: the "
+                    "first training's model is kept (see trainings_).",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        return self._next_step(interrupted)
+
+    def trainings(self):
+        """``trainings_``: one row per training, ``kept`` marking the model kept."""
+        return trainings_frame(self._log)
+
+    def _keep(self, step, estimator, training, label_issues):
+        self._log.append(log_row(step.name, training, kept=True))
+        self.kept, self._kept_step, self._kept_training = estimator, step, training
+        if not step.is_refit:  # a refit keeps the verdict of the training it was planned from
+            self.label_issues, self.best_params = label_issues, step.params
+
+    def _next_step(self, interrupted):
+        if interrupted:
+            if self.refit is not None and not self._refit_planned:
+                warnings.warn(
+                    f"Training was interrupted (Ctrl-C): the refit ({self.refit}) is "
+                    "skipped, the interrupted model kept.",
+                    UserWarning,
+                    stacklevel=5,
+                )
+            return None
+        if self._pending:
+            candidate = self._pending.pop(0)
+            split = (self._first.train_rows, self._first.valid_rows)
+            return Step(candidate.name, candidate.params, split)
+        if self.refit is None or self._refit_planned:
+            return None
+        self._refit_planned = True
+        return self._refit_step()
+
+    def _refit_step(self):
+        """The refit of the kept candidate: its split without (or with less weight on)
+        the training rows that its ``label_issues_`` flags.
+
+        The validation rows stay those of the kept candidate; its training rows lose
+        their flagged rows (``'prune'``, keeping at least ``MIN_KEPT_PER_CLASS`` of each
+        class, with a warning where a class needs flagged rows for that) or have their
+        sample weight multiplied by their ``label_quality`` (``'downweight'``). Rows are
+        positions in ``X``, in the order of ``X``: the refit is the fit of those training
+        rows with those validation rows as ``X_val``.
+        """
+        kept = self._kept_training
+        name = f"refit ({self.refit})"
+        if self._n_candidates > 1:  # say which candidate is refitted
+            name = f"{self._kept_step.name}, {name}"
+        trained = self.label_issues.iloc[kept.train_rows]
+        split_valid = np.sort(kept.valid_rows)
+        if self.refit == "prune":
+            keep = rows_to_keep(trained, MIN_KEPT_PER_CLASS)
+            short = _classes_kept_short(trained, keep)
+            if short and self.warn:
+                warnings.warn(
+                    f"label issues refit: {short} flagged as label issues; pruning keeps the "
+                    f"{MIN_KEPT_PER_CLASS} rows of highest label_quality of such a class "
+                    "(or all of a smaller one).",
+                    UserWarning,
+                    stacklevel=6,
+                )
+            split = (np.sort(kept.train_rows[keep]), split_valid)
+            return Step(name, self._kept_step.params, split, is_refit=True)
+        quality = np.ones(len(self.label_issues))
+        flagged = trained["is_label_issue"].to_numpy(dtype=bool)
+        quality[kept.train_rows] = np.where(flagged, trained["label_quality"].to_numpy(), 1.0)
+        weights = quality * self.sample_weight
+        split = (np.sort(kept.train_rows), split_valid)
+        return Step(name, self._kept_step.params, split, weights, is_refit=True)
 
 
 def _classes_kept_short(trained, keep):
@@ -130,102 +293,3 @@ def _classes_kept_short(trained, keep):
         if (kept[rows] & flagged[rows]).any():
             parts.append(f"class {label}: {flagged[rows].sum()} of {len(rows)} training rows")
     return "; ".join(parts)
-
-
-def fit_trainings(estimator, arguments, *, reset, interrupt):
-    """Run the trainings of one ``fit`` and keep the best; set ``trainings_``.
-
-    Parameters
-    ----------
-    estimator : LiLAWClassifier
-        The estimator to fit.
-    arguments : FitArguments
-        The data arguments as given to ``fit``.
-    reset : bool
-        Whether the first training starts afresh.
-    interrupt : InterruptWatch
-        Ctrl-C ends the fit with the model kept so far.
-    """
-    sample_weight = arguments.sample_weight
-    auto = estimator.noise_handling == "auto"
-    recipes = AUTO_RECIPES if auto else (AS_CONFIGURED,)
-    refit = AUTO_REFIT if auto else estimator.label_issues_refit
-    log = []
-    kept = kept_recipe = None
-
-    def challenge(name, recipe, split, weights):
-        nonlocal kept, kept_recipe
-        if interrupt.caught:
-            return
-        training = None
-        try:
-            with unchanged_on_failure(estimator, continuing=False):
-                training = estimator._fit(
-                    # the split is given: no strata
-                    arguments._replace(sample_weight=weights, sensitive_features=None),
-                    reset=True,
-                    classes=estimator.classes_,
-                    split=split,
-                    recipe=recipe,
-                )
-                if interrupt.caught:
-                    raise _Interrupted
-                if training.validation_accuracy < kept.validation_accuracy:
-                    raise _Rejected
-        except _Interrupted:
-            warnings.warn(
-                f"Training {name!r} was interrupted (Ctrl-C): the model of "
-                f"{log[-1]['training']!r} is kept.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return
-        except _Rejected:
-            log.append(_log_row(name, training, kept=False))
-            if not auto:
-                warnings.warn(
-                    f"The {name} scored {training.validation_accuracy:.3f} on the "
-                    f"{len(split[1]) or 'given'} validation rows, below the first training's "
-                    f"{kept.validation_accuracy:.3f}: the first training's model is kept "
-                    "(see trainings_).",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            return
-        log.append(_log_row(name, training, kept=True))
-        kept, kept_recipe = training, recipe
-
-    first = recipes[0]
-    kept = estimator._fit(arguments, reset=reset, recipe=first)
-    kept_recipe = first
-    log.append(_log_row(first.name, kept, kept=True))
-    split = (kept.train_rows, kept.valid_rows)
-    for recipe in recipes[1:]:
-        challenge(recipe.name, recipe, split, sample_weight)
-    if refit is not None:
-        if interrupt.caught:
-            warnings.warn(
-                f"Training was interrupted (Ctrl-C): the refit ({refit}) is skipped, the "
-                "interrupted model kept.",
-                UserWarning,
-                stacklevel=3,
-            )
-        else:
-            issues = estimator.label_issues_
-            refit_split, weights = refit_plan(refit, issues, kept, sample_weight, warn=not auto)
-            name = f"refit ({refit})" if not auto else f"{kept_recipe.name}, refit ({refit})"
-            challenge(name, kept_recipe, refit_split, weights)
-            estimator.label_issues_ = issues
-    frame = pd.DataFrame(log)
-    frame["kept"] = frame.index == frame.index[frame["kept"]].max()
-    estimator.trainings_ = frame
-
-
-def _log_row(name, training, *, kept):
-    return {
-        "training": name,
-        "validation_accuracy": training.validation_accuracy,
-        "n_train_rows": len(training.train_rows),
-        "epochs": training.epochs,
-        "kept": kept,
-    }

@@ -26,15 +26,15 @@ from skorch.history import History
 from skorch.utils import get_map_location
 from torch import nn
 
+from ._batches import TensorBatches
 from ._classifier import LiLAWClassifier
-from ._data import TensorBatches
+from ._label_issues import LABEL_ISSUE_COLUMNS
 from ._loss import FocalLoss, GeneralizedCrossEntropy
-from ._noise_handling import AS_CONFIGURED, RECIPES
 from ._random_streams import TORCH_RANDOM_LOCK
 from ._weighting import CATEGORIES
 
 FORMAT = "sklilaw.LiLAWClassifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _dotted(cls):
@@ -195,44 +195,44 @@ def _load_optimizer_state(optimizer, encoded, tensors):
 
 
 def _label_issues(frame, classes, tensors):
-    """``label_issues_`` as tensors (labels as class indices) and its index as JSON."""
-    columns = {
-        "is_label_issue": frame["is_label_issue"].to_numpy(bool),
-        "label_quality": frame["label_quality"].to_numpy(np.float64),
-        "given_label": np.searchsorted(classes, frame["given_label"].to_numpy()),
-        "predicted_label": np.searchsorted(classes, frame["predicted_label"].to_numpy()),
-        "difficulty": frame["difficulty"].cat.codes.to_numpy(np.int8),
-        "lilaw_weight": frame["lilaw_weight"].to_numpy(np.float64),
-        "in_validation": frame["in_validation"].to_numpy(bool),
-    }
-    tensors.update({f"label_issues.{k}": torch.tensor(v) for k, v in columns.items()})
+    """``label_issues_`` as tensors, one per column of :data:`LABEL_ISSUE_COLUMNS` (labels
+    as class indices, difficulties as category codes); its columns and index as JSON."""
+    for name in frame.columns:
+        kind, values = LABEL_ISSUE_COLUMNS[name], frame[name]
+        if kind == "flag":
+            array = values.to_numpy(bool)
+        elif kind == "number":
+            array = values.to_numpy(np.float64)
+        elif kind == "label":
+            array = np.searchsorted(classes, values.to_numpy())
+        else:  # difficulty
+            array = values.cat.codes.to_numpy(np.int8)
+        tensors[f"label_issues.{name}"] = torch.tensor(array)
     index = frame.index
     if isinstance(index, pd.RangeIndex):
-        return {"range": [index.start, index.stop, index.step], "name": index.name}
-    values = _encode_array(index.to_numpy(), "The index of label_issues_ (the index of X)")
-    return {"values": values, "dtype": str(index.dtype), "name": index.name}
+        encoded = {"range": [index.start, index.stop, index.step], "name": index.name}
+    else:
+        values = _encode_array(index.to_numpy(), "The index of label_issues_ (the index of X)")
+        encoded = {"values": values, "dtype": str(index.dtype), "name": index.name}
+    return {"columns": frame.columns.tolist(), "index": encoded}
 
 
 def _load_label_issues(encoded, classes, tensors):
-    columns = {k: v.numpy() for k, v in _prefixed(tensors, "label_issues").items()}
-    if "range" in encoded:
-        index = pd.RangeIndex(*encoded["range"], name=encoded["name"])
+    arrays = {k: v.numpy() for k, v in _prefixed(tensors, "label_issues").items()}
+    columns = {}
+    for name in encoded["columns"]:
+        kind, array = LABEL_ISSUE_COLUMNS[name], arrays[name]
+        if kind == "label":
+            array = classes[array]
+        elif kind == "difficulty":
+            array = pd.Categorical.from_codes(array, categories=CATEGORIES)
+        columns[name] = array
+    index = encoded["index"]
+    if "range" in index:
+        index = pd.RangeIndex(*index["range"], name=index["name"])
     else:
-        values = _decode_array(encoded["values"])
-        index = pd.Index(values, dtype=encoded["dtype"], name=encoded["name"])
-    frame = pd.DataFrame(
-        {
-            "is_label_issue": columns["is_label_issue"],
-            "label_quality": columns["label_quality"],
-            "given_label": classes[columns["given_label"]],
-            "predicted_label": classes[columns["predicted_label"]],
-            "difficulty": pd.Categorical.from_codes(columns["difficulty"], categories=CATEGORIES),
-            "lilaw_weight": columns["lilaw_weight"],
-            "in_validation": columns["in_validation"],
-        }
-    )
-    frame.index = index
-    return frame
+        index = pd.Index(_decode_array(index["values"]), dtype=index["dtype"], name=index["name"])
+    return pd.DataFrame(columns, index=index)
 
 
 def save_estimator(estimator, path):
@@ -242,8 +242,8 @@ def save_estimator(estimator, path):
     ``beta``, ``delta``) and the optimizer's tensors, plus JSON metadata with the
     constructor parameters that are plain data (numbers, strings, tuples, lists, dicts,
     tensors, and classes from torch's losses and optimizers or sklilaw), ``classes_``,
-    ``n_features_in_``, ``feature_names_in_``, the history, ``label_issues_`` and
-    ``trainings_`` (with the recipe of ``noise_handling`` that was kept). Other
+    ``n_features_in_``, ``feature_names_in_``, the history, ``label_issues_``,
+    ``trainings_`` and ``best_params_``. Other
     parameters (a custom module class or instance, callbacks, a ``RandomState``)
     are recorded by name only and must be passed to :func:`load_estimator`.
 
@@ -303,13 +303,20 @@ def save_estimator(estimator, path):
             if hasattr(estimator, "label_issues_")
             else None
         ),
-        "recipe": estimator._recipe_in_use.name,
         "trainings": (
             estimator.trainings_.to_dict(orient="list")
             if hasattr(estimator, "trainings_")
             else None
         ),
     }
+    try:
+        header["best_params"] = _encode(
+            getattr(estimator, "best_params_", {}), tensors, "best_params"
+        )
+    except _Unstorable as exc:
+        raise ValueError(
+            f"best_params_ {estimator.best_params_} holds a value that a file cannot hold."
+        ) from exc
     try:
         header["history"] = estimator.history.to_list()
         metadata["estimator"] = json.dumps(header)
@@ -436,27 +443,30 @@ def load_estimator(path, *, trusted=None, **params):
     if "device" not in params:
         params["device"] = str(get_map_location(header["device"]))
     estimator = LiLAWClassifier(**{**saved, **params})
+    best_params = _decode(header["best_params"], tensors)
+    # the model was trained with best_params_ (the configuration noise handling kept):
+    # built from them, its criterion and callbacks are those of the saved model
+    model = estimator._with_params(best_params) if best_params else estimator
     classes = _decode_array(header["classes"])
-    estimator._classes = classes
-    estimator.n_features_in_ = header["n_features_in"]
+    model._classes = classes
+    model.n_features_in_ = header["n_features_in"]
     if header["feature_names_in"] is not None:
-        estimator.feature_names_in_ = _decode_array(header["feature_names_in"])
-    recipe = header.get("recipe", AS_CONFIGURED.name)
-    if recipe not in RECIPES:
-        raise ValueError(f"{path} was trained with an unknown recipe {recipe!r}.")
-    estimator._recipe = RECIPES[recipe]  # the criterion that initialize builds
-    device = torch.device(estimator.device)
+        model.feature_names_in_ = _decode_array(header["feature_names_in"])
+    device = torch.device(model.device)
     # the initial weights are overwritten: leave torch's global random state as it was
     devices = [device.index or 0] if device.type == "cuda" else []
     with TORCH_RANDOM_LOCK, torch.random.fork_rng(devices=devices):
-        estimator.initialize()
-    _load_state(estimator.module_, "module", tensors)
-    _load_state(estimator.criterion_, "criterion", tensors)
-    _load_optimizer_state(estimator.optimizer_, header["optimizer"], tensors)
-    estimator.history = History(header["history"])
+        model.initialize()
+    _load_state(model.module_, "module", tensors)
+    _load_state(model.criterion_, "criterion", tensors)
+    _load_optimizer_state(model.optimizer_, header["optimizer"], tensors)
+    model.history = History(header["history"])
+    if model is not estimator:
+        estimator._take_fitted_state(model)
+    estimator.best_params_ = best_params
     if header["label_issues"] is not None:
         estimator.label_issues_ = _load_label_issues(header["label_issues"], classes, tensors)
-    if header.get("trainings") is not None:
+    if header["trainings"] is not None:
         estimator.trainings_ = pd.DataFrame(header["trainings"])
     if pipeline is not None:
         return _rebuild_pipeline(pipeline, estimator, trusted, path)

@@ -1,7 +1,7 @@
 """Random streams of a fit that a later fit can continue exactly.
 
 The batch shuffling, the meta batches (a :class:`Cycle` over the validation data) and
-torch's own random numbers are saved in a :class:`TrainingState` after every epoch and
+torch's own random numbers are saved in a :class:`RandomStreams` after every epoch and
 restored at the start of a resumed fit (``partial_fit``, ``warm_start``, a loaded
 checkpoint), so that fit(10 epochs) equals fit(5) + resume(5).
 """
@@ -75,7 +75,7 @@ class Cycle:
         self.generator.set_state(end)
 
 
-class TrainingState(nn.Module):
+class RandomStreams(nn.Module):
     """Where a fit left its random streams, for a later fit to continue them exactly.
 
     Buffers, so that they travel in the criterion's state dict: skorch's ``Checkpoint``

@@ -6,7 +6,6 @@ import threading
 from contextlib import contextmanager
 
 import torch
-from torch import nn
 
 
 def _cpu_copy(state):
@@ -20,40 +19,30 @@ def _cpu_copy(state):
     return copy.deepcopy(state)
 
 
-def _trained_in_place(estimator, continuing):
-    """The torch objects that a fit changes in place rather than building anew."""
-    objects = []
-    if continuing:
-        objects += [estimator.module_, estimator.optimizer_, estimator.criterion_]
-    # a module or criterion given as an instance is trained as it is, even by a new fit
-    for given in (estimator.module, estimator.criterion):
-        if isinstance(given, nn.Module) and all(given is not seen for seen in objects):
-            objects.append(given)
-    return objects
-
-
 @contextmanager
-def unchanged_on_failure(estimator, *, continuing):
-    """Restore ``estimator`` exactly if the block raises: never half-fitted.
+def restored_on_failure(estimator, *, trained_in_place=(), continuing=False):
+    """Put ``estimator`` back exactly as it was if the block raises: never half-fitted.
 
-    The attributes are restored from a shallow copy. What training changes in place, the
-    module, optimizer and criterion of a fit that continues (``partial_fit``,
-    ``warm_start``) and a module given as an instance, is restored from a copy of its
-    state dict taken on the CPU before the block, so that the block's peak memory on the
-    device does not grow; the history (which skorch clears in place) from a deep copy.
+    The attributes are put back from a shallow copy: a fit that starts afresh builds new
+    module, optimizer, criterion and history objects, so the previous ones are kept by
+    reference and nothing is copied. What the fit changes in place is restored from
+    copies taken before the block: the state dicts of ``trained_in_place`` (copied to
+    the CPU, so that the block's peak memory on the device does not grow) and, when the
+    fit continues, the history (deep-copied).
 
     Parameters
     ----------
     estimator : LiLAWClassifier
         The estimator about to be fitted.
-    continuing : bool
-        Whether the fit goes on from the fitted module, optimizer and history.
+    trained_in_place : sequence of torch.nn.Module or torch.optim.Optimizer, default=()
+        The torch objects the block trains in place: the module, optimizer and criterion
+        of a fit that continues, or a module given as an instance.
+    continuing : bool, default=False
+        Whether the block appends to the fitted history.
     """
     attributes = vars(estimator).copy()
-    states = [
-        (obj, _cpu_copy(obj.state_dict())) for obj in _trained_in_place(estimator, continuing)
-    ]
-    history = copy.deepcopy(estimator.history_)
+    states = [(obj, _cpu_copy(obj.state_dict())) for obj in trained_in_place]
+    history = copy.deepcopy(estimator.history_) if continuing else None
     try:
         yield
     except BaseException:

@@ -7,16 +7,14 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 
-def strata(y, sensitive_features, rows=None):
+def strata(y, groups, rows=None):
     """Stratification codes: class x group, where a cell with one sample joins its class.
 
-    ``y`` holds class indices. Such left-over samples of a class form one stratum, or,
-    if they are a single sample, join the class's largest cell. With ``rows``
-    (positions), the codes of those rows only.
+    ``y`` holds class indices, ``groups`` the sensitive features of the same rows (a
+    DataFrame, as :func:`~sklilaw._validation.sensitive_groups` gives them). Such
+    left-over samples of a class form one stratum, or, if they are a single sample, join
+    the class's largest cell. With ``rows`` (positions), the codes of those rows only.
     """
-    groups = pd.DataFrame(sensitive_features)
-    if len(groups) != len(y):
-        raise ValueError(f"sensitive_features has {len(groups)} rows but X has {len(y)} samples.")
     if rows is not None:
         y, groups = y[rows], groups.iloc[rows]
     group_codes, _ = pd.factorize(pd.MultiIndex.from_frame(groups), use_na_sentinel=False)

@@ -1,4 +1,4 @@
-"""Checking what fit and predict are given: inputs, labels, sample weights, the module."""
+"""Checking what fit and predict are given: inputs, labels, sample weights, groups, the module."""
 
 from numbers import Integral
 
@@ -10,7 +10,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
-from ._streaming import read_labels
+from ._batches import read_labels
 
 # what validate_data accepts; sparse input is densified, as the network needs dense
 # tensors. float64 first: other dtypes convert without overflow, and dense() names what
@@ -64,26 +64,48 @@ def encode(labels, classes, name):
     return np.searchsorted(classes, labels)
 
 
-def encoded_targets(estimator, y, sample_weight, *, reset, classes):
-    """Check ``y`` and ``sample_weight``, set ``_classes`` on reset, encode ``y``."""
-    check_classification_targets(y)
-    if reset:
-        labels = np.unique(y) if classes is None else np.unique(column_or_1d(classes))
-        if len(labels) < 2:
-            raise ValueError(
-                f"y has {len(labels)} class; {type(estimator).__name__} needs at least 2 classes."
-            )
-        estimator._classes = labels
-    y = encode(y, estimator.classes_, "y")
+def encoded_targets(estimator, y, sample_weight, classes):
+    """Check ``y`` and ``sample_weight`` and encode ``y`` as indices into ``classes``.
+
+    Parameters
+    ----------
+    estimator : LiLAWClassifier
+        Named in the messages.
+    y : ndarray of shape (n_samples,)
+        The labels.
+    sample_weight : array-like or None
+        As given to fit.
+    classes : ndarray
+        The classes of the fit: those of ``y``, or all that will ever be seen.
+
+    Returns
+    -------
+    y : ndarray of int
+        Class indices.
+    sample_weight : ndarray of float64
+        As given (ones when None); the network trains on them in float32.
+    """
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has {len(classes)} class; {type(estimator).__name__} needs at least 2 classes."
+        )
+    y = encode(y, classes, "y")
     sample_weight = _check_sample_weight(
-        sample_weight, y, dtype=np.float32, ensure_non_negative=True
+        sample_weight, y, dtype=np.float64, ensure_non_negative=True
     )
-    if np.count_nonzero(np.bincount(y, weights=sample_weight)) < 2:
+    if np.count_nonzero(np.bincount(y, weights=sample_weight.astype(np.float32))) < 2:
         raise ValueError(
             "sample_weight is zero for every sample of all classes but one; "
             "at least 2 classes need a positive weight."
         )
     return y, sample_weight
+
+
+def fit_classes(y, classes=None):
+    """The classes of a fit: those of ``y``, or ``classes`` when given (all classes that
+    ``partial_fit`` will see, or those of the fitted model that a fit continues)."""
+    check_classification_targets(y)
+    return np.unique(y) if classes is None else np.unique(column_or_1d(classes))
 
 
 def dataset_labels(dataset, y, name, y_name, batch_size):
@@ -146,6 +168,74 @@ def check_synthetic(synthetic, n_samples):
     return mask
 
 
+def _column_names(sensitive_features, n_samples):
+    """The column names that ``sensitive_features`` gives, or None if it holds values."""
+    if isinstance(sensitive_features, str):
+        return [sensitive_features]
+    is_names = (
+        isinstance(sensitive_features, (list, tuple))
+        and len(sensitive_features) != n_samples
+        and all(isinstance(name, str) for name in sensitive_features)
+    )
+    return list(sensitive_features) if is_names else None
+
+
+def sensitive_groups(sensitive_features, X, n_samples):
+    """Sensitive features as a DataFrame with string column names and a 0..n-1 index.
+
+    The one parser of group membership: ``fit`` (its stratified split), the fairness
+    reports and the fairness scorer all read ``sensitive_features`` through it.
+
+    Parameters
+    ----------
+    sensitive_features : str, list of str, array-like, Series, DataFrame or dict
+        A column name of ``X`` or a list of them, or the values: a Series, a DataFrame,
+        a dict of arrays, or an array of shape (n_samples,) or (n_samples, n_features).
+    X : object
+        The data whose columns the names refer to (a DataFrame), or None.
+    n_samples : int
+        The number of rows the groups must have.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per sensitive feature; several columns' groups are their
+        intersections.
+    """
+    names = _column_names(sensitive_features, n_samples)
+    if names is not None:
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"sensitive_features={sensitive_features!r} names columns, but X is not a "
+                "DataFrame; pass X as a DataFrame or the sensitive features as an array."
+            )
+        unknown = [name for name in names if name not in X.columns]
+        if unknown:
+            raise ValueError(
+                f"sensitive_features names unknown columns {unknown}; X has the columns "
+                f"{X.columns.tolist()}."
+            )
+        frame = X[names]
+    elif isinstance(sensitive_features, pd.Series):
+        frame = sensitive_features.to_frame(sensitive_features.name or "sensitive_feature_0")
+    elif isinstance(sensitive_features, (pd.DataFrame, dict)):
+        frame = pd.DataFrame(sensitive_features)
+    else:
+        values = np.asarray(sensitive_features, dtype=object)
+        if values.ndim not in (1, 2):
+            raise ValueError(
+                "sensitive_features must have shape (n_samples,) or (n_samples, n_features), "
+                f"got shape {values.shape}."
+            )
+        values = values.reshape(len(values), -1)
+        columns = [f"sensitive_feature_{i}" for i in range(values.shape[1])]
+        frame = pd.DataFrame(values, columns=columns)
+    if len(frame) != n_samples:
+        raise ValueError(f"sensitive_features has {len(frame)} rows but X has {n_samples}.")
+    frame = frame.set_axis([str(name) for name in frame.columns], axis=1)
+    return frame.reset_index(drop=True)
+
+
 def check_device(device):
     """Raise a ``ValueError`` that names the problem when torch cannot use ``device``.
 
@@ -170,29 +260,38 @@ def hidden_layer_sizes(value):
     return sizes
 
 
-def check_module_output(estimator, X, y):
+def check_module_output(output, y, n_classes, criterion):
     """Fail before training if the module does not output one logit per class, or the
-    criterion does not give one loss per sample from them and the class indices ``y``."""
-    estimator._set_training(False)
-    with torch.no_grad():
-        output = estimator.infer(X)
-    expected = (len(X), len(estimator.classes_))
+    criterion does not give one loss per sample from them and the class indices ``y``.
+
+    Parameters
+    ----------
+    output : object
+        What the module returned for a few rows, in evaluation mode.
+    y : torch.Tensor
+        The class indices of those rows.
+    n_classes : int
+        The number of classes of the fit.
+    criterion : LiLAWLoss
+        The weighted loss, around the per-sample ``criterion``.
+    """
+    expected = (len(y), n_classes)
     if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected:
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
         hint = ""
-        if len(estimator.classes_) == 2 and shape == (len(X), 1):
+        if n_classes == 2 and shape == (len(y), 1):
             hint = (
                 " A binary problem needs two logits and a loss on class indices, such as "
                 "the default cross-entropy; one logit with BCEWithLogitsLoss does not fit."
             )
         raise ValueError(
-            f"The module must map {len(X)} samples to logits of shape {expected} "
+            f"The module must map {len(y)} samples to logits of shape {expected} "
             f"(n_samples, n_classes), but returned {shape}.{hint}"
         )
-    name = type(estimator.criterion_.loss).__name__
+    name = type(criterion.loss).__name__
     with torch.no_grad():
         try:
-            estimator.criterion_.loss(output, y)
+            criterion.loss(output, y)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise ValueError(
                 f"The criterion {name} cannot take logits of shape {expected} and class "
@@ -200,4 +299,4 @@ def check_module_output(estimator, X, y):
                 "on class indices that returns one loss per sample, such as the default "
                 "cross-entropy."
             ) from exc
-        estimator.criterion_.per_sample_loss(output, y)  # says so if it reduces
+        criterion.per_sample_loss(output, y)  # says so if it reduces

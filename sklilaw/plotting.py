@@ -6,12 +6,6 @@ import torch
 
 from ._weighting import lilaw_weights
 
-COMPONENTS = {
-    "w_easy": "easy, W_alpha",
-    "w_moderate": "moderate, W_delta",
-    "w_hard": "hard, W_beta",
-}
-
 
 def _pyplot():
     try:

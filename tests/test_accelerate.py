@@ -59,6 +59,20 @@ def test_clone_and_params(fresh_state):
     copy.fit(X, y)
 
 
+def test_verbose_set_after_a_fit_prints_and_the_sink_stays_auto(fresh_state, capsys):
+    """The print log's sink 'auto' is resolved at every initialisation, never written
+    into the parameter: a fit with verbose=0 prints nothing, one after
+    set_params(verbose=1) prints its table."""
+    clf = AcceleratedLiLAWClassifier(accelerator=accelerate.Accelerator(cpu=True), **PARAMS)
+    clf.fit(X, y)
+    assert capsys.readouterr().out == ""
+    assert clf.get_params(deep=False)["callbacks__print_log__sink"] == "auto"
+    clf.set_params(verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "valid_loss" in out and len(out.splitlines()) > PARAMS["max_epochs"]
+    assert clf.get_params(deep=False)["callbacks__print_log__sink"] == "auto"
+
+
 def test_routed_sample_weight_reaches_fit(fresh_state):
     import sklearn
     from sklearn.model_selection import cross_validate

@@ -1,7 +1,6 @@
 """LiLAWClassifier: the method, the scikit-learn contract, persistence and bad input."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -775,25 +774,6 @@ def test_a_loss_that_cannot_take_class_indices_is_refused_before_training():
     with pytest.raises(ValueError, match="The criterion BCEWithLogitsLoss cannot take logits"):
         clf.fit(X, y)
     assert not hasattr(clf, "history_") or clf.history_ is None
-
-
-def test_the_old_difficulty_column_names_still_work_with_a_future_warning(iris):
-    X, y = iris
-    frame = LiLAWClassifier(**FAST).fit(X, y).difficulty(X, y)
-    for old, new in [
-        ("p_label", "label_quality"),
-        ("weight", "lilaw_weight"),
-        ("category", "difficulty"),
-    ]:
-        with pytest.warns(FutureWarning, match=f"column '{old}' is now '{new}'"):
-            pd.testing.assert_series_equal(frame[old], frame[new])
-        with pytest.warns(FutureWarning, match="stops working in sklilaw 0.2"):
-            pd.testing.assert_series_equal(getattr(frame, old), frame[new])
-    with pytest.warns(FutureWarning):
-        assert frame[["p_label", "p_max"]].columns.tolist() == ["label_quality", "p_max"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the new names warn about nothing
-        frame[["label_quality", "lilaw_weight", "difficulty"]]
 
 
 def test_reducing_criterion_is_refused(iris):

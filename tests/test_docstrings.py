@@ -23,13 +23,13 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 MODULES_WITH_EXAMPLES = [
     "sklilaw._accelerate",
     "sklilaw._classifier",
-    "sklilaw._fairness_label_quality",
-    "sklilaw._fairness_report",
-    "sklilaw._fairness_scorer",
-    "sklilaw._fcn",
     "sklilaw._loss",
+    "sklilaw._networks",
     "sklilaw._oversampling",
     "sklilaw.datasets",
+    "sklilaw.fairness._label_quality",
+    "sklilaw.fairness._report",
+    "sklilaw.fairness._scorer",
     "sklilaw.noise",
 ]
 PAGES_WITHOUT_EXAMPLES = ["gpu.rst"]

@@ -6,7 +6,7 @@ import torch
 
 from sklilaw import lilaw_weights
 from sklilaw._label_issues import (
-    TrainingDynamics,
+    SampleStatistics,
     confident_learning_issues,
     label_issue_frame,
     rows_to_keep,
@@ -30,12 +30,12 @@ def test_confident_learning_flags_confident_off_diagonal_samples():
     np.testing.assert_array_equal(flags, [False, False, True, False, False, False])
 
 
-def test_dynamics_average_over_updates_and_leave_unseen_rows_out():
-    dynamics = TrainingDynamics(3, 2, "cpu")
+def test_statistics_average_over_updates_and_leave_unseen_rows_out():
+    statistics = SampleStatistics(3, 2, "cpu")
     first = torch.tensor([[0.5, 0.5], [0.9, 0.1]])
-    dynamics.update(torch.tensor([0, 1]), first)
-    dynamics.update(torch.tensor([1, 0]), first)
-    probabilities = dynamics.mean_probabilities()
+    statistics.update(torch.tensor([0, 1]), first)
+    statistics.update(torch.tensor([1, 0]), first)
+    probabilities = statistics.mean_probabilities()
     np.testing.assert_allclose(probabilities[:2], [[0.7, 0.3], [0.7, 0.3]], rtol=1e-6)
     assert np.isnan(probabilities[2]).all()
 

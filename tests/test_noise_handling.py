@@ -284,6 +284,17 @@ def test_auto_trains_two_recipes_refits_the_better_and_keeps_the_best(noisy_digi
     pd.testing.assert_frame_equal(auto_fit.label_issues_, best.label_issues_)
     assert auto_fit.get_params()["criterion"] is nn.CrossEntropyLoss  # parameters unchanged
     assert not auto_fit.early_stopping
+    # the public attributes say which configuration the kept model was trained with
+    expected = {"early_stopping": True}
+    if best is candidates[1]:
+        expected["criterion"] = GeneralizedCrossEntropy
+    assert auto_fit.best_params_ == expected
+    assert type(auto_fit.criterion_.loss) is best.criterion
+    configured = clone(auto_fit).set_params(noise_handling=None, **auto_fit.best_params_)
+    if winner < 2:  # the kept model is that candidate's fit, not the refit's
+        np.testing.assert_array_equal(
+            configured.fit(X, y).predict_proba(X), auto_fit.predict_proba(X)
+        )
 
 
 def test_auto_is_reproducible_and_persists_its_recipe(noisy_digits, auto_fit, tmp_path):
@@ -328,11 +339,39 @@ def test_bad_noise_handling_is_refused_before_training(iris, params, message):
         check_is_fitted(clf)
 
 
-def test_auto_refuses_to_continue_a_fitted_model_and_keeps_it(iris):
+@pytest.mark.parametrize("params", [dict(noise_handling="auto"), dict(label_issues_refit="prune")])
+def test_noise_handling_refuses_to_continue_a_fitted_model_and_keeps_it(iris, params):
     X, y = iris
     clf = LiLAWClassifier(max_epochs=2, random_state=0, warm_start=True).fit(X, y)
     before = clf.predict_proba(X)
-    clf.set_params(noise_handling="auto")
-    with pytest.raises(ValueError, match="cannot continue a fitted model"):
+    clf.set_params(**params)
+    with pytest.raises(ValueError, match="trains from scratch; it cannot continue a fitted"):
         clf.fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_a_refit_says_the_kept_model_trained_as_configured(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf = LiLAWClassifier(max_epochs=3, random_state=0, label_issues_refit="prune").fit(X, y)
+    assert clf.best_params_ == {} and len(clf.trainings_) == 2
+
+
+def test_every_training_starts_from_a_module_instance_as_given(iris):
+    """The trainings of noise handling are new estimators, each with a copy of the
+    module given as an instance: they start from its weights, and leave it as it is."""
+    X, y = iris
+    module = nn.Linear(4, 3)
+    given = {k: v.clone() for k, v in module.state_dict().items()}
+    auto = LiLAWClassifier(module, max_epochs=3, random_state=0, noise_handling="auto").fit(X, y)
+    assert all(torch.equal(module.state_dict()[k], v) for k, v in given.items())
+    assert auto.module_ is not module
+    candidate = LiLAWClassifier(nn.Linear(4, 3), max_epochs=3, random_state=0, early_stopping=True)
+    candidate.module.load_state_dict(given)
+    first = candidate.fit(X, y)
+    if auto.trainings_["kept"].tolist()[0]:
+        np.testing.assert_array_equal(auto.predict_proba(X), first.predict_proba(X))
+    assert auto.trainings_["validation_accuracy"][0] == pytest.approx(
+        first.trainings_["validation_accuracy"][0]
+    )

@@ -56,6 +56,22 @@ def test_a_loaded_estimator_predicts_exactly_as_the_saved_one(iris, tmp_path):
         loaded.predict(frame.rename(columns={"a": "z"}))
 
 
+def test_every_column_of_label_issues_and_what_noise_handling_kept_round_trip(iris, tmp_path):
+    """The synthetic column of label_issues_ and best_params_ (the kept configuration)
+    survive a save and a load, as do trainings_."""
+    X, y = iris
+    synthetic = np.arange(len(y)) % 5 == 0
+    clf = LiLAWClassifier(**FAST, noise_handling="auto").fit(X, y, synthetic=synthetic)
+    loaded = _round_trip(clf, tmp_path)
+    assert loaded.label_issues_["synthetic"].tolist() == synthetic.tolist()
+    pd.testing.assert_frame_equal(loaded.label_issues_, clf.label_issues_)
+    pd.testing.assert_frame_equal(loaded.trainings_, clf.trainings_)
+    assert loaded.best_params_ == clf.best_params_ and "early_stopping" in clf.best_params_
+    assert type(loaded.criterion_.loss) is type(clf.criterion_.loss)
+    assert loaded.get_params(deep=False) == clf.get_params(deep=False)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_training_continues_as_if_never_saved(iris, tmp_path):
     X, y = iris
     clf = LiLAWClassifier(**FAST).fit(X, y)

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -38,16 +39,30 @@ class _Poisoned(nn.Module):
 
 
 class _PoisonAtBatch(LiLAWClassifier):
-    """Poisons the module at the ``poison_at``-th training batch counted in ``batches_seen_``."""
+    """Poisons the module at the ``poison_at``-th training batch counted in
+    ``batches_seen``: class attributes, so that they count over the estimators that a
+    fit with a refit trains (set them with :func:`_poison_at`)."""
 
     poison_at = None
-    batches_seen_ = 0
+    batches_seen = 0
 
     def train_step_single(self, batch, **fit_params):
-        self.batches_seen_ += 1
-        if self.batches_seen_ == self.poison_at:
+        _PoisonAtBatch.batches_seen += 1
+        if _PoisonAtBatch.batches_seen == _PoisonAtBatch.poison_at:
             self.module_.poisoned = True
         return super().train_step_single(batch, **fit_params)
+
+
+def _poison_at(batch):
+    """Poison the ``batch``-th training batch from now on (None: none)."""
+    _PoisonAtBatch.batches_seen, _PoisonAtBatch.poison_at = 0, batch
+
+
+@pytest.fixture(autouse=True)
+def _no_poison():
+    _poison_at(None)
+    yield
+    _poison_at(None)
 
 
 def _model_state(clf, X):
@@ -95,10 +110,10 @@ def test_a_continued_fit_that_fails_mid_epoch_restores_the_previous_model(iris, 
     X, y = iris
     clf = _fitted(iris, warm_start=how == "warm_start")
     before = _model_state(clf, X)
-    clf.batches_seen_, clf.poison_at = 0, 6  # the second epoch's second batch
+    _poison_at(6)  # the second epoch's second batch
     with pytest.raises(ValueError, match=r"Non-finite training loss \(nan\) at epoch 5, batch 2"):
         clf.partial_fit(X, y) if how == "partial_fit" else clf.fit(X, y)
-    clf.poison_at = None
+    _poison_at(None)
     clf.module_.poisoned = False
     _assert_same_state(_model_state(clf, X), before)
     clf.partial_fit(X, y)  # and it trains on from there
@@ -110,7 +125,7 @@ def test_a_new_fit_of_a_module_instance_that_fails_restores_the_instance(iris):
     module = _Poisoned()
     clf = _PoisonAtBatch(module, **FAST).fit(X, y)
     before = _model_state(clf, X)
-    clf.batches_seen_, clf.poison_at = 0, 9
+    _poison_at(9)
     with pytest.raises(ValueError, match=r"Non-finite training loss \(nan\) at epoch 3, batch 1"):
         clf.fit(X, y)  # a new fit, but of the same module instance, trained in place
     module.poisoned = False
@@ -125,10 +140,42 @@ def test_a_refit_that_fails_restores_the_previous_model(iris):
     n_batches = clf.history[-1, "train_batch_count"]
     # the refit's third batch: the first training goes through, the second fails
     clf.set_params(label_issues_refit="downweight")
-    clf.batches_seen_, clf.poison_at = 0, FAST["max_epochs"] * n_batches + 3
+    _poison_at(FAST["max_epochs"] * n_batches + 3)
     with pytest.raises(ValueError, match=r"Non-finite training loss \(nan\) at epoch 1, batch 3"):
         clf.fit(X, y)
     _assert_same_state(_model_state(clf, X), before)
+
+
+def test_side_effects_only_where_a_fit_needs_them(iris, monkeypatch):
+    """A plain fit installs no SIGINT handler and copies no state (the previous model is
+    kept by reference); a fit that continues copies what it trains in place; a fit
+    with a refit watches for Ctrl-C."""
+    import sklilaw._rollback as rollback
+
+    X, y = iris
+    handlers, copies = [], []
+    real_signal, real_copy = rollback.signal.signal, rollback._cpu_copy
+
+    def recording_signal(signum, handler):
+        handlers.append(signum)
+        return real_signal(signum, handler)
+
+    def recording_copy(state):
+        copies.append(state)
+        return real_copy(state)
+
+    monkeypatch.setattr(rollback.signal, "signal", recording_signal)
+    monkeypatch.setattr(rollback, "_cpu_copy", recording_copy)
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    clf.fit(X, y)
+    assert handlers == [] and copies == []
+    clf.partial_fit(X, y)
+    assert handlers == [] and copies  # of the module, optimizer and criterion
+    copies.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf.set_params(label_issues_refit="prune").fit(X, y)
+    assert handlers == [signal.SIGINT, signal.SIGINT] and copies == []  # set, then restored
 
 
 INTERRUPTED_FIT = """

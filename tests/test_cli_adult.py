@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from _threads import torch_threads
 
-from sklilaw._audit import (
+from sklilaw._cli._adult import (
     LABEL_QUALITY_METHODS,
     REDUCTION,
     THRESHOLDS,

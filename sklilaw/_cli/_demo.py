@@ -12,11 +12,11 @@ from sklearn.preprocessing import LabelEncoder, MinMaxScaler, StandardScaler
 from skorch.dataset import ValidSplit
 from tqdm.auto import tqdm
 
-from ._classifier import LiLAWClassifier
-from ._mlp import MLP
-from ._timing import warm_up_torch
-from .baselines import plain_skorch
-from .noise import symmetric_label_noise
+from .._classifier import LiLAWClassifier
+from .._networks import MLP
+from ..baselines import plain_skorch
+from ..noise import symmetric_label_noise
+from ._runtime import warm_up_torch
 
 DATASETS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "iris": load_iris}
 # as benchmarks/noisy_labels.py scales them: pixels to [0, 1], measurements standardised

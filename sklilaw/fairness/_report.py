@@ -1,4 +1,5 @@
-"""The fairness report: fairlearn's MetricFrame and disparities, laid out as tables and plots."""
+"""The fairness report: fairlearn's MetricFrame and disparities, laid out as tables and plots;
+several classifiers' reports side by side."""
 
 import math
 from numbers import Real
@@ -7,9 +8,10 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
 
-from ._fairness_inputs import _binary_outcomes, _sensitive_frame
-from ._fairness_metrics import _DISPARITY_BASES, DEFAULT_METRICS, DISPARITIES
-from .plotting import _pyplot
+from .._validation import sensitive_groups
+from ..plotting import _pyplot
+from ._inputs import binary_outcomes, two_or_more_groups
+from ._metrics import _DISPARITY_BASES, DEFAULT_METRICS, DISPARITIES
 
 OVERALL = "overall"
 ACROSS_GROUPS = "across groups"
@@ -325,8 +327,8 @@ def fairness_report(
     >>> bool(report.demographic_parity_difference > 0.2)
     True
     """
-    groups = _sensitive_frame(X, sensitive_features, len(X))
-    y_true, y_pred, pos_label = _binary_outcomes(estimator, X, y, pos_label)
+    groups = two_or_more_groups(sensitive_groups(sensitive_features, X, len(X)))
+    y_true, y_pred, pos_label = binary_outcomes(estimator, X, y, pos_label)
     boot = (n_boot, confidence_level, random_state)
     frame = _metric_frame(metrics or DEFAULT_METRICS, y_true, y_pred, groups, *boot)
     base_frame = None
@@ -341,3 +343,34 @@ def fairness_report(
     return FairnessReport(
         frame, disparities, pos_label, None if n_boot is None else confidence_level
     )
+
+
+def compare_fairness(estimators, X, y, *, sensitive_features, **kwargs):
+    """Audit several fitted classifiers on the same data, side by side.
+
+    Parameters
+    ----------
+    estimators : dict of str to fitted classifier
+        The models, by the name their column gets.
+    X, y, sensitive_features
+        As in :func:`fairness_report`.
+    **kwargs
+        ``metrics``, ``pos_label``, ``n_boot``, ``confidence_level``, ``random_state``,
+        as in :func:`fairness_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows as in :meth:`FairnessReport.to_frame` (``(metric, group)``), one column per
+        model; with a bootstrap, columns ``(model, 'value' | 'lower' | 'upper')``.
+    """
+    if not isinstance(estimators, dict) or not estimators:
+        raise ValueError("estimators must be a non-empty dict of name to fitted classifier.")
+    frames = {
+        name: fairness_report(
+            model, X, y, sensitive_features=sensitive_features, **kwargs
+        ).to_frame()
+        for name, model in estimators.items()
+    }
+    table = pd.concat(frames, axis=1, names=["model", None])
+    return table if kwargs.get("n_boot") is not None else table.droplevel(1, axis=1)

@@ -3,9 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from ._fairness_inputs import _sensitive_frame
-from ._fairness_report import _group_labels, _metric_frame, _table
-from .plotting import _pyplot
+from .._validation import sensitive_groups
+from ..plotting import _pyplot
+from ._inputs import two_or_more_groups
+from ._report import _group_labels, _metric_frame, _table
 
 FLAGGED_SHARE = "flagged share"
 MEAN_LABEL_QUALITY = "mean label_quality"
@@ -148,7 +149,7 @@ def label_quality_by_group(
             "label_quality_by_group takes a fitted LiLAWClassifier or its label_issues_, "
             f"got {type(estimator).__name__}."
         )
-    groups = _sensitive_frame(X, sensitive_features, len(issues))
+    groups = two_or_more_groups(sensitive_groups(sensitive_features, X, len(issues)))
     quality = issues["label_quality"].to_numpy(dtype=np.float64)
     flagged = issues["is_label_issue"].to_numpy(dtype=bool)
     boot = (n_boot, confidence_level, random_state)

@@ -1,15 +1,70 @@
-"""Training on a torch ``Dataset``: splits by index, batches streamed through a DataLoader.
+"""Mini-batches of rows: sliced from tensors in memory, or read from a torch ``Dataset``.
 
-The data stay where the dataset keeps them (on disk, in a memory map, ...): a split is
-a list of row indices, and a batch reads only its own rows. The batches come in the same
-order as :class:`~sklilaw.TensorBatches` gives them for in-memory tensors (one
-``torch.randperm`` per pass from the same generator), so a fit on a dataset sees the
-same batches as a fit on the equivalent arrays.
+In memory, :class:`TensorBatches` slices tensors that already sit on the device. A torch
+``Dataset`` stays where it keeps its data (on disk, in a memory map, ...): a split is a
+list of row indices (:class:`Rows`), and a batch reads only its own rows through a
+``DataLoader`` (:class:`StreamedBatches`). Both draw one ``torch.randperm`` per pass from
+the same generator, so a fit on a dataset sees the same batches as a fit on the
+equivalent arrays.
 """
 
 import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, Subset, default_collate
+
+
+class TensorBatches:
+    """Iterate over a :class:`torch.utils.data.TensorDataset` in mini-batches by slicing.
+
+    A drop-in for :class:`torch.utils.data.DataLoader` (same ``batch_size``, ``shuffle``,
+    ``drop_last`` and ``generator`` arguments) for tensors that are already on the
+    compute device: a batch is one ``index_select`` per tensor, with no per-sample
+    ``__getitem__`` and no collation. This is why LiLAW's extra forward pass per batch
+    costs little in :class:`~sklilaw.LiLAWClassifier`.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.TensorDataset
+        Tensors with the same first dimension, all on the same device.
+    batch_size : int, default=128
+        Samples per batch; the last batch may be smaller.
+    shuffle : bool, default=False
+        Draw a new permutation at the start of every pass.
+    drop_last : bool, default=False
+        Drop the last, incomplete batch.
+    generator : torch.Generator, default=None
+        Source of the permutations, for reproducible shuffling.
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, drop_last=False, generator=None):
+        if not isinstance(dataset, torch.utils.data.TensorDataset):
+            raise TypeError(
+                "TensorBatches iterates over a torch.utils.data.TensorDataset, got "
+                f"{type(dataset).__name__}; pass iterator_train=torch.utils.data.DataLoader "
+                "(and iterator_valid) for other datasets."
+            )
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = generator
+
+    def __len__(self):
+        return len(BatchSampler(range(len(self.dataset)), self.batch_size, self.drop_last))
+
+    def __iter__(self):
+        tensors = self.dataset.tensors
+        n = len(self.dataset)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(tensors[0].device)
+        for batch in range(len(self)):
+            start = batch * self.batch_size
+            stop = min(start + self.batch_size, n)
+            if self.shuffle:
+                index = order[start:stop]
+                yield tuple(t.index_select(0, index) for t in tensors)
+            else:
+                yield tuple(t[start:stop] for t in tensors)
 
 
 def features(item):
@@ -149,25 +204,3 @@ class StreamedBatches:
                 inputs.to(self.device, dtype),
                 *(column.to(self.device) for column in columns),
             )
-
-
-def class_indices(dataset):
-    """The class indices of a training or validation dataset that fit prepared, on the CPU."""
-    if isinstance(dataset, Rows):
-        return dataset.columns[0].cpu().numpy()
-    return dataset.tensors[1].cpu().numpy()
-
-
-def row_weights(dataset):
-    """The sample weights of a meta dataset that fit prepared, on the CPU."""
-    if isinstance(dataset, Rows):
-        return dataset.columns[1].cpu().numpy()
-    return dataset.tensors[2].cpu().numpy()
-
-
-def first_rows(dataset, n, device):
-    """The inputs and class indices of the first ``n`` rows of a dataset that fit
-    prepared, on ``device``."""
-    if isinstance(dataset, Rows):
-        return tuple(next(iter(StreamedBatches(dataset, device, batch_size=n)))[:2])
-    return dataset.tensors[0][:n], dataset.tensors[1][:n]

@@ -6,8 +6,9 @@ import numpy as np
 import sklearn
 from sklearn.metrics import balanced_accuracy_score, make_scorer
 
-from ._fairness_inputs import _binary_outcomes, _sensitive_frame
-from ._fairness_metrics import PENALTIES
+from .._validation import sensitive_groups
+from ._inputs import binary_outcomes, two_or_more_groups
+from ._metrics import PENALTIES
 
 
 class _FairnessScorer:
@@ -51,8 +52,8 @@ class _FairnessScorer:
         float
             ``score_func(y_true, y_pred) - weight * penalty(y_true, y_pred, groups)``.
         """
-        groups = _sensitive_frame(X, self.sensitive_features, len(X))
-        y01, pred01, _ = _binary_outcomes(estimator, X, y_true, self.pos_label)
+        groups = two_or_more_groups(sensitive_groups(self.sensitive_features, X, len(X)))
+        y01, pred01, _ = binary_outcomes(estimator, X, y_true, self.pos_label)
         penalty = PENALTIES[self.penalty](y01, pred01, sensitive_features=groups)
         return float(self.score_func(y01, pred01) - self.weight * penalty)
 
@@ -72,7 +73,7 @@ def _routed_fairness_score(
     if positive_label is None:  # as the estimator's classes_[-1]
         positive_label = np.unique(np.concatenate([y_true, y_pred]))[-1]
     y01, pred01 = (y_true == positive_label).astype(int), (y_pred == positive_label).astype(int)
-    groups = _sensitive_frame(None, sensitive_features, len(y01))
+    groups = two_or_more_groups(sensitive_groups(sensitive_features, None, len(y01)))
     value = PENALTIES[penalty](y01, pred01, sensitive_features=groups)
     return float(metric(y01, pred01) - weight * value)
 

@@ -10,11 +10,10 @@ Labels are binarized before any metric sees them: 1 for the positive label (by d
 the estimator's ``classes_[-1]``, e.g. ``'>50K'``), 0 for the other class.
 """
 
-from ._fairness_comparison import compare_fairness
-from ._fairness_label_quality import LabelQualityReport, label_quality_by_group
-from ._fairness_metrics import DEFAULT_METRICS, DISPARITIES, PENALTIES, balanced_accuracy
-from ._fairness_report import ACROSS_GROUPS, OVERALL, FairnessReport, fairness_report
-from ._fairness_scorer import make_fairness_scorer
+from ._label_quality import LabelQualityReport, label_quality_by_group
+from ._metrics import DEFAULT_METRICS, DISPARITIES, PENALTIES, balanced_accuracy
+from ._report import ACROSS_GROUPS, OVERALL, FairnessReport, compare_fairness, fairness_report
+from ._scorer import make_fairness_scorer
 
 __all__ = [
     "ACROSS_GROUPS",

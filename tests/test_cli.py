@@ -8,7 +8,7 @@ import matplotlib
 import pytest
 import torch
 
-from sklilaw.__main__ import main
+from sklilaw._cli import main
 
 
 def test_demo_prints_a_table_of_the_three_methods(capsys):

@@ -16,14 +16,14 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from skorch.dataset import ValidSplit
 from tqdm.auto import tqdm
 
-from ._classifier import LiLAWClassifier
-from ._mlp import MLP
-from ._timing import warm_up_torch
-from .baselines import plain_skorch
-from .datasets import load_adult
-from .fairness import DEFAULT_METRICS, DISPARITIES, fairness_report, label_quality_by_group
-from .noise import group_label_noise, symmetric_label_noise
-from .plotting import _pyplot
+from .._classifier import LiLAWClassifier
+from .._networks import MLP
+from ..baselines import plain_skorch
+from ..datasets import load_adult
+from ..fairness import DEFAULT_METRICS, DISPARITIES, fairness_report, label_quality_by_group
+from ..noise import group_label_noise, symmetric_label_noise
+from ..plotting import _pyplot
+from ._runtime import warm_up_torch
 
 N_TRAIN = 32561  # rows of adult.data; the rest of load_adult's rows are adult.test
 POSITIVE = ">50K"
