@@ -123,21 +123,48 @@ class Rows(Dataset):
     """
 
     def __init__(self, dataset, indices, *columns):
-        self.subset = Subset(dataset, indices)
+        self.subset = Subset(dataset, np.asarray(indices))
         self.columns = [torch.as_tensor(column) for column in columns]
 
     def __len__(self):
         return len(self.subset)
 
     def __getitem__(self, positions):
+        index = torch.as_tensor(positions)
+        dataset = self.subset.dataset
+        if isinstance(dataset, SparseRows):  # the batch made dense at once, no copy of it
+            inputs = torch.from_numpy(dataset.batch(np.asarray(self.subset.indices)[positions]))
+            return (inputs, *(column[index] for column in self.columns))
         inputs = [features(item) for item in self.subset.__getitems__(positions)]
         if all(isinstance(x, np.ndarray) for x in inputs):
             # one copy for the batch: default_collate makes a tensor of every row first
             inputs = torch.from_numpy(np.stack(inputs))
         else:
             inputs = default_collate(inputs)
-        index = torch.as_tensor(positions)
         return (inputs, *(column[index] for column in self.columns))
+
+
+class SparseRows(Dataset):
+    """The rows of a CSR matrix as a torch ``Dataset``, made dense a batch at a time.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        The rows.
+    """
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, index):
+        return self.X[index].toarray()[0]
+
+    def batch(self, indices):
+        """The rows ``indices`` as one dense array."""
+        return self.X[indices].toarray()
 
 
 class _Permutation(Sampler):
@@ -157,7 +184,7 @@ class _Permutation(Sampler):
 class StreamedBatches:
     """Mini-batches of a :class:`Rows` dataset through a ``DataLoader``, moved to ``device``.
 
-    Floating-point inputs become float32, as in-memory inputs do.
+    Floating-point inputs become ``dtype``, as in-memory inputs do.
 
     Parameters
     ----------
@@ -167,6 +194,8 @@ class StreamedBatches:
         Where the batches go.
     batch_size, shuffle, drop_last, generator
         As for :class:`~sklilaw.TensorBatches`.
+    dtype : torch.dtype, default=torch.float32
+        The dtype of floating-point inputs: that of the network.
     **loader_kwargs
         Passed to :class:`torch.utils.data.DataLoader`, e.g. ``num_workers``.
     """
@@ -179,10 +208,12 @@ class StreamedBatches:
         shuffle=False,
         drop_last=False,
         generator=None,
+        dtype=torch.float32,
         **loader_kwargs,
     ):
         self.dataset = dataset
         self.device = device
+        self.dtype = dtype
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -199,7 +230,7 @@ class StreamedBatches:
         # batch_size=None: the dataset gets a whole batch of positions at a time
         loader = DataLoader(self.dataset, sampler=batches, batch_size=None, **self.loader_kwargs)
         for inputs, *columns in loader:
-            dtype = torch.float32 if inputs.is_floating_point() else None
+            dtype = self.dtype if inputs.is_floating_point() else None
             yield (
                 inputs.to(self.device, dtype),
                 *(column.to(self.device) for column in columns),

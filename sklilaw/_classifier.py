@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
@@ -14,14 +15,14 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
 from skorch.history import History
 from skorch.utils import noop
 from torch import nn
 
-from ._batches import Rows, StreamedBatches, TensorBatches, input_shape
+from ._batches import Rows, SparseRows, StreamedBatches, TensorBatches, input_shape
 from ._fit_data import FitInput
 from ._label_issues import SampleStatistics, difficulty_frame, label_issues_of_fit
 from ._loss import LiLAWLoss
@@ -36,14 +37,19 @@ from ._noise_handling import (
 )
 from ._random_streams import RandomStreams, seeded_torch
 from ._rollback import InterruptWatch, restored_on_failure
-from ._training import TrainingRun, default_callbacks, implements, modules_to_switch
+from ._training import (
+    TrainingRun,
+    default_callbacks,
+    gradients_on,
+    implements,
+    modules_to_switch,
+)
 from ._validation import (
-    INPUT,
     check_dataset_input,
     check_device,
     check_labels,
     check_module_output,
-    dense,
+    checked_input,
     encode,
     hidden_layer_sizes,
 )
@@ -52,6 +58,32 @@ from ._weighting import class_probabilities
 # torch's fused optimizers: on small networks, the per-parameter loop of the default
 # implementation costs more than the arithmetic
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
+
+
+# fitted attributes that are pandas DataFrames
+_TABLES = ("label_issues_", "trainings_")
+
+
+def _table_state(frame):
+    """A DataFrame as plain arrays and lists; categorical columns as codes."""
+    columns = {}
+    for name, column in frame.items():
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            columns[name] = {
+                "codes": column.cat.codes.to_numpy(),
+                "categories": column.cat.categories.tolist(),
+            }
+        else:
+            columns[name] = column.to_numpy()
+    return {"columns": columns, "index": frame.index.to_numpy(), "index_name": frame.index.name}
+
+
+def _table_from_state(state):
+    columns = {
+        name: pd.Categorical.from_codes(**values) if isinstance(values, dict) else values
+        for name, values in state["columns"].items()
+    }
+    return pd.DataFrame(columns, index=pd.Index(state["index"], name=state["index_name"]))
 
 
 class LiLAWClassifier(NeuralNetClassifier):
@@ -88,7 +120,8 @@ class LiLAWClassifier(NeuralNetClassifier):
     lr : float, default=1e-3
         Learning rate of ``optimizer``.
     weight_decay : float, default=1e-4
-        Weight decay of ``optimizer`` (overridden by ``optimizer__weight_decay``).
+        Weight decay of ``optimizer`` (overridden by ``optimizer__weight_decay``);
+        ignored by optimizers without one (``LBFGS``, ``Rprop``, ``SparseAdam``).
     max_epochs : int, default=100
         Number of passes over the training data.
     batch_size : int, default=128
@@ -349,6 +382,22 @@ class LiLAWClassifier(NeuralNetClassifier):
         self._params_to_validate = set(kwargs)
         vars(self).update(kwargs)
 
+    # ----------------------------------------------------------------- pickling
+    def __getstate__(self):
+        # the fitted tables as arrays: skops, which stores no DataFrame, can then store
+        # the estimator and any meta-estimator around it; pickle round-trips them as well
+        state = super().__getstate__()
+        for name in _TABLES:
+            if name in state:
+                state[name] = _table_state(state[name])
+        return state
+
+    def __setstate__(self, state):
+        for name in _TABLES:
+            if name in state:
+                state[name] = _table_from_state(state[name])
+        super().__setstate__(state)
+
     # ----------------------------------------------------------------- parameters
     def _get_param_names(self):
         # skorch takes every attribute not ending in "_" as a parameter, private state
@@ -430,7 +479,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features) or torch.utils.data.Dataset
             Training data; a DataFrame's column names are kept in ``feature_names_in_``;
-            a sparse matrix is made dense (the network works on dense tensors). A
+            a sparse matrix stays sparse, one batch of rows at a time made dense (the
+            network works on dense tensors; TF-IDF features fit in memory as they are). A
             map-style torch ``Dataset`` of items ``(x, y)`` or ``x`` is not loaded: the
             validation split takes row indices, and batches of rows are read through a
             ``DataLoader`` (``iterator_train__num_workers`` and the like are passed to
@@ -513,8 +563,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         X, y
             As in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
-            All labels that will ever be seen; only used on the first call, when ``y``
-            may lack some of them.
+            All labels that will ever be seen; used on the first call, when ``y`` may
+            lack some of them. A later call may repeat them; other classes are an error.
         sample_weight, X_val, y_val, sensitive_features, synthetic
             As in :meth:`fit`.
 
@@ -525,6 +575,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         """
         continuing = self.initialized_
         self._check_params()
+        if continuing and classes is not None:
+            given = np.unique(column_or_1d(classes))
+            if not np.array_equal(given, self.classes_):
+                raise ValueError(
+                    f"classes={given.tolist()} is not the same as on the first call to "
+                    f"partial_fit, was: {self.classes_.tolist()}."
+                )
         with restored_on_failure(
             self, trained_in_place=self._trained_in_place(continuing), continuing=continuing
         ):
@@ -637,15 +694,17 @@ class LiLAWClassifier(NeuralNetClassifier):
             split_seed = int(self.criterion_.random_streams.split_seed)
         if split is None:
             split = fit_input.split(self.validation_fraction, split_seed)
-        data = fit_input.training_data(*split, sample_weight)
         shuffle = torch.Generator().manual_seed(int(shuffle_seed))
         seed = None if self.random_state is None else int(torch_seed)
         try:
-            with seeded_torch(seed, self._data_device):
+            # the caller's torch.no_grad() or inference_mode() do not reach the training
+            with seeded_torch(seed, self._data_device), gradients_on():
                 if reset:
                     self._set_data_attributes(fit_input)
                     self.initialize()
-                X_first, y_first = data.first_rows(2, self._data_device)
+                dtype = self._input_dtype()
+                data = fit_input.training_data(*split, sample_weight, dtype=dtype)
+                X_first, y_first = data.first_rows(2, self._data_device, dtype)
                 self._set_training(False)
                 with torch.no_grad():
                     output = self.infer(X_first)
@@ -661,19 +720,42 @@ class LiLAWClassifier(NeuralNetClassifier):
                 self._run = TrainingRun(shuffle, statistics, modules_to_switch(tops))
                 self._run.cycle_meta_batches(self.get_iterator(data.meta, training=True))
                 super().partial_fit(data, None)
-                valid_logits = self.forward(data.valid)  # once, for both
+                predicted, probabilities = self._validation_outputs(data)
                 self.label_issues_ = label_issues_of_fit(
                     self.classes_,
                     self.criterion_.meta_params,
                     statistics,
                     data,
-                    valid_logits,
+                    probabilities,
                     fit_input.index,
                 )
-                score = data.validation_accuracy(valid_logits)
+                score = data.validation_accuracy(predicted)
         finally:
             vars(self).pop("_run", None)
         return Training(data.train_rows, data.valid_rows, score, len(self.history))
+
+    def _validation_outputs(self, data):
+        """The fitted model's classes for the validation rows and, where the rows are
+        carved from ``X`` (their label issues need them), its float32 class
+        probabilities, one batch at a time: once, for the score and the label issues."""
+        with_probabilities = len(data.valid_rows) > 0
+        n_classes = len(self.classes_)
+        probabilities = np.empty((len(data.valid_rows), n_classes), dtype=np.float32)
+        predicted, start = [], 0
+        for logits in self.forward_iter(data.valid):
+            predicted.append(logits.argmax(dim=1).numpy())
+            if with_probabilities:
+                probabilities[start : start + len(logits)] = class_probabilities(logits).numpy()
+            start += len(logits)
+        return np.concatenate(predicted), probabilities
+
+    def _input_dtype(self):
+        """The floating dtype of the module's parameters: that of its inputs (float32,
+        or what ``torch.set_default_dtype`` made it)."""
+        for tensor in (*self.module_.parameters(), *self.module_.buffers()):
+            if tensor.is_floating_point():
+                return tensor.dtype
+        return torch.float32
 
     def _set_data_attributes(self, fit_input):
         """``classes_``, ``n_features_in_`` and ``feature_names_in_`` of the fit's data."""
@@ -729,8 +811,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        """Build the model's optimizer; ``weight_decay`` is its default weight decay, and
-        ``Adam`` and ``AdamW`` are fused by default.
+        """Build the model's optimizer; ``weight_decay`` is its default weight decay (for an
+        optimizer that has one), and ``Adam`` and ``AdamW`` are fused by default.
 
         Parameters
         ----------
@@ -743,7 +825,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             The estimator, with ``optimizer_`` set.
         """
         args, kwargs = self.get_params_for_optimizer("optimizer", self.get_all_learnable_params())
-        if self.weight_decay:
+        if self.weight_decay and "weight_decay" in inspect.signature(self.optimizer).parameters:
             kwargs.setdefault("weight_decay", self.weight_decay)
         if self.optimizer in FUSED_OPTIMIZERS and not {"fused", "foreach"} & set(kwargs):
             kwargs["fused"] = True
@@ -831,7 +913,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         if isinstance(X, torch.utils.data.Dataset):
             # x of each item, read batch by batch; a dummy target, as for arrays
             return Rows(X, range(len(X)), torch.zeros(len(X), dtype=torch.long))
-        X = torch.tensor(X, dtype=torch.float32, device=self._data_device)
+        X = torch.tensor(X, dtype=self._input_dtype(), device=self._data_device)
         # like skorch's Dataset, stand in a dummy target when there is none
         y = torch.zeros(len(X), dtype=torch.long, device=self._data_device) if y is None else y
         return torch.utils.data.TensorDataset(X, torch.as_tensor(y, device=self._data_device))
@@ -857,13 +939,13 @@ class LiLAWClassifier(NeuralNetClassifier):
             if not streamed:
                 return super().get_iterator(dataset, training=False)
             kwargs = {"batch_size": self.batch_size, **self.get_params_for("iterator_valid")}
-            return StreamedBatches(dataset, self._data_device, **kwargs)
+            return StreamedBatches(dataset, self._data_device, dtype=self._input_dtype(), **kwargs)
         kwargs = {"batch_size": self.batch_size, "shuffle": True}
         kwargs.update(self.get_params_for("iterator_train"))
         if kwargs["shuffle"] and self._run is not None:
             kwargs.setdefault("generator", self._run.shuffle)
         if streamed:
-            return StreamedBatches(dataset, self._data_device, **kwargs)
+            return StreamedBatches(dataset, self._data_device, dtype=self._input_dtype(), **kwargs)
         return self.iterator_train(dataset, **kwargs)
 
     def notify(self, method_name, **cb_kwargs):
@@ -907,6 +989,26 @@ class LiLAWClassifier(NeuralNetClassifier):
 
     def _backward(self, loss):
         loss.backward()
+
+    def validation_step(self, batch, **fit_params):
+        """skorch's validation step, which also records the batch's accuracy.
+
+        Parameters
+        ----------
+        batch : tuple of torch.Tensor
+            ``X`` and class indices of a validation batch.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``'loss'`` (the unweighted mean loss) and ``'y_pred'`` (the logits).
+        """
+        step = super().validation_step(batch, **fit_params)
+        correct = step["y_pred"].argmax(dim=1) == batch[1]
+        self.history.record_batch("valid_acc", correct.float().mean().item())
+        return step
 
     def train_step_single(self, batch, **fit_params):
         """Forward, LiLAW-weighted loss (meta parameters fixed) and backward.
@@ -1108,11 +1210,12 @@ class LiLAWClassifier(NeuralNetClassifier):
 
     def _logits(self, X):
         check_is_fitted(self)
+        check_device(self.device)
         if isinstance(X, torch.utils.data.Dataset):
             check_dataset_input(self, input_shape(X), reset=False)
             return self.forward(X)
-        X = dense(validate_data(self, X, reset=False, **INPUT))
-        return self.forward(X)
+        X = checked_input(self, X, "X")
+        return self.forward(SparseRows(X) if sp.issparse(X) else X)
 
     def predict_proba(self, X):
         """Class probabilities: the softmax of the module's logits.
@@ -1128,6 +1231,22 @@ class LiLAWClassifier(NeuralNetClassifier):
             Columns in the order of ``classes_``.
         """
         return torch.softmax(self._logits(X).double(), dim=1).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithms of the class probabilities: the log-softmax of the module's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or torch.utils.data.Dataset
+            Input data; a ``Dataset`` (items ``(x, y)`` or ``x``) is read in batches.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; exact where the probabilities round
+            to 0 (no ``log(0)``).
+        """
+        return torch.log_softmax(self._logits(X).double(), dim=1).numpy()
 
     def predict(self, X):
         """Most probable class label for each sample.

@@ -13,22 +13,24 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import validate_data
 
-from ._batches import Rows, StreamedBatches, input_shape
+from ._batches import Rows, SparseRows, StreamedBatches, input_shape
 from ._split import strata, stratified_split
 from ._validation import (
     INPUT,
     check_dataset_input,
     check_labels,
     check_synthetic,
+    checked_input,
     dataset_labels,
-    dense,
     encode,
     encoded_targets,
     fit_classes,
+    float32_values,
     sensitive_groups,
 )
 
@@ -46,23 +48,32 @@ class TrainingData(NamedTuple):
     valid_weight: np.ndarray  # sample weights of the validation rows
     synthetic: np.ndarray | None  # True for the synthetic rows of X; None: all real
 
-    def first_rows(self, n, device):
+    def first_rows(self, n, device, dtype):
         """Inputs and class indices of the first ``n`` validation rows, on ``device``."""
         if isinstance(self.valid, Rows):
-            return tuple(next(iter(StreamedBatches(self.valid, device, batch_size=n))))
+            batches = StreamedBatches(self.valid, device, batch_size=n, dtype=dtype)
+            return tuple(next(iter(batches)))
         return self.valid.tensors[0][:n], self.valid.tensors[1][:n]
 
-    def validation_accuracy(self, valid_logits):
-        """Accuracy on the validation rows, by their sample weights, of a model whose
-        output on them is ``valid_logits``."""
-        correct = valid_logits.argmax(dim=1).cpu().numpy() == self.y_valid
+    def validation_accuracy(self, predicted):
+        """Accuracy on the validation rows, by their sample weights, of a model that
+        predicts the class indices ``predicted`` for them."""
+        correct = predicted == self.y_valid
         if self.valid_weight.sum() > 0:
             return float(np.average(correct, weights=self.valid_weight))
         return float(correct.mean())
 
 
+# values copied to the device at a time when in-memory data become tensors
+_COPY_SIZE = 1 << 22
+
+
 class _InMemory:
-    """Validated arrays; rows are taken as tensors on ``device``."""
+    """Validated arrays; rows are taken as tensors on ``device``.
+
+    A sparse matrix is no such source: it stays sparse, its rows streamed
+    (:func:`_source_of_arrays`).
+    """
 
     def __init__(self, X, device):
         self.X = X
@@ -72,21 +83,26 @@ class _InMemory:
     def training(cls, estimator, X, y, *, reset, device):
         check_labels(y, "y")
         X, y = validate_data(estimator, X, y, reset=reset, **INPUT)
-        return cls(dense(X), device), y
+        return _source_of_arrays(float32_values(X), device), y
 
     @classmethod
     def validation(cls, estimator, X_val, y_val, *, classes, device):
-        X_val = dense(validate_data(estimator, X_val, reset=False, **INPUT), "X_val")
+        X_val = checked_input(estimator, X_val, "X_val")
         y_val = column_or_1d(y_val)
         check_labels(y_val, "y_val")
         y_val = encode(y_val, classes, "y_val")
-        if len(X_val) != len(y_val):
-            raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(y_val)}.")
-        return cls(X_val, device), y_val
+        if X_val.shape[0] != len(y_val):
+            raise ValueError(f"X_val has {X_val.shape[0]} samples but y_val has {len(y_val)}.")
+        return _source_of_arrays(X_val, device), y_val
 
-    def take(self, rows, *columns):
-        # torch.tensor copies, so read-only inputs (memory maps) are fine
-        X = torch.tensor(self.X[rows], dtype=torch.float32, device=self.device)
+    def take(self, rows, *columns, dtype):
+        # copied a block of rows at a time: no full copy of X[rows] in X's own dtype beside
+        # the tensor (read-only inputs, memory maps, are fine: X[part] is a copy)
+        X = torch.empty((len(rows), *self.X.shape[1:]), dtype=dtype, device=self.device)
+        block = max(1, _COPY_SIZE // max(1, int(np.prod(self.X.shape[1:]))))
+        for start in range(0, len(rows), block):
+            part = self.X[rows[start : start + block]]
+            X[start : start + len(part)].copy_(torch.from_numpy(part))
         return torch.utils.data.TensorDataset(
             X, *(torch.tensor(column, device=self.device) for column in columns)
         )
@@ -111,8 +127,14 @@ class _Streamed:
         check_dataset_input(estimator, input_shape(X_val), reset=False)
         return cls(X_val), y_val
 
-    def take(self, rows, *columns):
+    def take(self, rows, *columns, dtype):
+        # the batches take the network's dtype as they are read (StreamedBatches)
         return Rows(self.dataset, rows, *columns)
+
+
+def _source_of_arrays(X, device):
+    """Dense arrays as tensors in memory; a sparse matrix's rows made dense batch by batch."""
+    return _Streamed(SparseRows(X)) if sp.issparse(X) else _InMemory(X, device)
 
 
 def _without_weights(meta):
@@ -265,7 +287,7 @@ class FitInput:
         # the synthetic rows only train
         return np.concatenate([real[train], np.flatnonzero(self.synthetic)]), real[val]
 
-    def training_data(self, train_rows, valid_rows, sample_weight=None):
+    def training_data(self, train_rows, valid_rows, sample_weight=None, *, dtype):
         """The datasets of a training on ``train_rows`` validated on ``valid_rows``.
 
         Parameters
@@ -275,6 +297,8 @@ class FitInput:
             validation rows are those of ``X_val`` and ``valid_rows`` is empty.
         sample_weight : ndarray, default=None
             Replaces the sample weights given to ``fit`` (a refit's down-weighting).
+        dtype : torch.dtype
+            The dtype of the inputs: the network's.
 
         Returns
         -------
@@ -288,10 +312,10 @@ class FitInput:
         else:
             val_source, y_val = self._validation
             rows, val_weight = np.arange(len(y_val)), np.ones(len(y_val), dtype=np.float32)
-        meta = val_source.take(rows, y_val, val_weight)
+        meta = val_source.take(rows, y_val, val_weight, dtype=dtype)
         y_train = self.y[train_rows]
         train = self._source.take(
-            train_rows, y_train, weights[train_rows], np.arange(len(train_rows))
+            train_rows, y_train, weights[train_rows], np.arange(len(train_rows)), dtype=dtype
         )
         return TrainingData(
             train=train,

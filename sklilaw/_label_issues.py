@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._weighting import CATEGORIES, class_probabilities, label_and_max, lilaw_weights
+from ._weighting import CATEGORIES, lilaw_weights
 
 # pruning keeps at least this many rows of each class (its best flagged ones if need be)
 MIN_KEPT_PER_CLASS = 5
@@ -27,10 +27,12 @@ LABEL_ISSUE_COLUMNS = {
 
 
 class SampleStatistics:
-    """Per-sample running sums of class probabilities over the epochs of one fit.
+    """Per-sample running sums of class probabilities over the epochs of one training.
 
-    Memory is ``n_samples * n_classes`` floats on the device; no per-epoch history. As
-    each row of probabilities sums to 1, a row's sum also counts its updates. With a
+    Memory is one float32 array of ``n_samples * n_classes`` on the device; no per-epoch
+    history, and the verdict at the end of training works on it in place and in chunks
+    (no other array of that size). As each row of probabilities sums to 1, a row's sum
+    also counts its updates. With a
     ``synthetic`` mask, it also sums the LiLAW weights of the real and of the
     synthetic rows over the current epoch, on the device (no synchronisation per batch).
 
@@ -45,10 +47,10 @@ class SampleStatistics:
     """
 
     def __init__(self, n_samples, n_classes, device, synthetic=None):
-        self.probability_sum = torch.zeros(n_samples, n_classes, device=device)
+        self.probability_sum = torch.zeros(n_samples, n_classes, device=device, dtype=torch.float32)
         self.origin = None if synthetic is None else torch.as_tensor(synthetic, device=device)
         # by origin (real, synthetic): the epoch's sum of weights and count of rows
-        self.origin_sums = torch.zeros(2, 2, device=device)
+        self.origin_sums = torch.zeros(2, 2, device=device, dtype=torch.float32)
 
     @torch.no_grad()
     def update(self, index, probabilities):
@@ -83,19 +85,24 @@ class SampleStatistics:
             "mean_weight_synthetic": synthetic_sum / n_synthetic if n_synthetic else float("nan"),
         }
 
+    @torch.no_grad()
     def mean_probabilities(self):
-        """Mean class probabilities, shape (n, k); NaN for rows never trained on."""
-        sums = self.probability_sum.double().cpu().numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return sums / sums.sum(axis=1, keepdims=True)
+        """Mean class probabilities, float32 of shape (n, k), NaN for rows never trained
+        on: the sums divided in place (the statistics are spent)."""
+        sums = self.probability_sum
+        sums /= sums.sum(dim=1, keepdim=True)
+        return sums.cpu().numpy()
 
 
-def weight_components(probabilities, labels, meta_params):
-    """LiLAW's (easy, moderate, hard) weights, shape (3, n), of class probabilities."""
-    probabilities = torch.as_tensor(probabilities, dtype=torch.float64)
-    p_label, p_max = label_and_max(probabilities, torch.as_tensor(labels))
+def weight_components(p_label, p_max, meta_params):
+    """LiLAW's (easy, moderate, hard) weights, shape (3, n), of ``a`` and ``m``."""
+    p_label, p_max = (torch.as_tensor(p, dtype=torch.float64) for p in (p_label, p_max))
     meta_params = meta_params.detach().to("cpu", torch.float64)
     return torch.stack(lilaw_weights(p_label, p_max, meta_params)).numpy()
+
+
+# probabilities flagged at a time (rows x classes): the temporary arrays stay this small
+_CHUNK_SIZE = 1 << 22
 
 
 def confident_learning_issues(probabilities, labels):
@@ -116,19 +123,21 @@ def confident_learning_issues(probabilities, labels):
     -------
     ndarray of bool, shape (n_samples,)
     """
-    n_classes = probabilities.shape[1]
-    seen = ~np.isnan(probabilities).any(axis=1)
-    thresholds = np.array(
-        [
-            probabilities[seen & (labels == j), j].mean()
-            if np.any(seen & (labels == j))
-            else np.inf
-            for j in range(n_classes)
-        ]
-    )
-    confident = probabilities >= thresholds
-    best = np.where(confident, probabilities, -np.inf).argmax(axis=1)
-    return seen & confident.any(axis=1) & (best != labels)
+    n_samples, n_classes = probabilities.shape
+    p_label = probabilities[np.arange(n_samples), labels].astype(np.float64)
+    seen = ~np.isnan(p_label)
+    counts = np.bincount(labels[seen], minlength=n_classes)
+    sums = np.bincount(labels[seen], weights=p_label[seen], minlength=n_classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thresholds = np.where(counts > 0, sums / counts, np.inf)
+    flags = np.zeros(n_samples, dtype=bool)
+    rows = max(1, _CHUNK_SIZE // n_classes)
+    for start in range(0, n_samples, rows):
+        block = probabilities[start : start + rows]
+        confident = block >= thresholds
+        best = np.where(confident, block, -np.inf).argmax(axis=1)
+        flags[start : start + rows] = confident.any(axis=1) & (best != labels[start : start + rows])
+    return seen & flags
 
 
 def label_issue_frame(probabilities, labels, classes, meta_params):
@@ -152,15 +161,17 @@ def label_issue_frame(probabilities, labels, classes, meta_params):
         ``given_label``, ``predicted_label``, ``difficulty`` (the dominant weight
         component) and ``lilaw_weight`` (their sum).
     """
-    rows = np.arange(len(labels))
-    seen = ~np.isnan(probabilities).any(axis=1)
-    weights = weight_components(probabilities, labels, meta_params)
-    predicted = np.where(seen, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1), labels)
+    p_label = probabilities[np.arange(len(labels)), labels].astype(np.float64)
+    p_max = probabilities.max(axis=1).astype(np.float64)  # NaN for rows never seen
+    seen = ~np.isnan(p_label)
+    weights = weight_components(p_label, p_max, meta_params)
+    # argmax over a row of NaN is 0: those rows take their given label
+    predicted = np.where(seen, probabilities.argmax(axis=1), labels)
     difficulty = np.where(seen, CATEGORIES[np.nan_to_num(weights, nan=-1.0).argmax(axis=0)], None)
     return pd.DataFrame(
         {
             "is_label_issue": confident_learning_issues(probabilities, labels),
-            "label_quality": probabilities[rows, labels],
+            "label_quality": p_label,
             "given_label": classes[labels],
             "predicted_label": classes[predicted],
             "difficulty": pd.Categorical(difficulty, categories=CATEGORIES),
@@ -188,7 +199,7 @@ def rows_to_keep(issues, min_per_class):
     return np.flatnonzero(keep)
 
 
-def label_issues_of_fit(classes, meta_params, statistics, data, valid_logits, index):
+def label_issues_of_fit(classes, meta_params, statistics, data, valid_probabilities, index):
     """``label_issues_`` of a training: training rows judged by their mean probabilities
     over the epochs, validation rows by the fitted model's out-of-sample probabilities.
 
@@ -202,8 +213,8 @@ def label_issues_of_fit(classes, meta_params, statistics, data, valid_logits, in
         The training rows' statistics of the training.
     data : TrainingData
         The training's datasets.
-    valid_logits : torch.Tensor of shape (n_valid, n_classes)
-        The fitted model's output on ``data.valid``.
+    valid_probabilities : ndarray of shape (n_valid, n_classes)
+        The fitted model's class probabilities of the validation rows carved from ``X``.
     index : pandas.Index or None
         The index of ``X`` when it was a DataFrame.
 
@@ -217,8 +228,7 @@ def label_issues_of_fit(classes, meta_params, statistics, data, valid_logits, in
     frame = label_issue_frame(probabilities, data.y_train, classes, meta_params)
     parts = [frame.assign(in_validation=False)]
     if len(data.valid_rows):
-        probabilities = class_probabilities(valid_logits).cpu().numpy()
-        frame = label_issue_frame(probabilities, data.y_valid, classes, meta_params)
+        frame = label_issue_frame(valid_probabilities, data.y_valid, classes, meta_params)
         parts.append(frame.assign(in_validation=True))
     rows = np.concatenate([data.train_rows, data.valid_rows])
     frame = pd.concat(parts, ignore_index=True).iloc[np.argsort(rows)].reset_index(drop=True)
@@ -231,11 +241,12 @@ def label_issues_of_fit(classes, meta_params, statistics, data, valid_logits, in
 
 def difficulty_frame(probabilities, target, meta_params):
     """The table of :meth:`LiLAWClassifier.difficulty` from class probabilities."""
-    weights = weight_components(probabilities, target, meta_params)
+    p_label, p_max = probabilities[np.arange(len(target)), target], probabilities.max(axis=1)
+    weights = weight_components(p_label, p_max, meta_params)
     return pd.DataFrame(
         {
-            "label_quality": probabilities[np.arange(len(target)), target],
-            "p_max": probabilities.max(axis=1),
+            "label_quality": p_label,
+            "p_max": p_max,
             "w_easy": weights[0],
             "w_moderate": weights[1],
             "w_hard": weights[2],

@@ -12,8 +12,13 @@ back to :func:`load_estimator` by the caller.
 """
 
 import base64
+import errno
 import json
+import os
+import tempfile
+from contextlib import contextmanager
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,6 +36,7 @@ from ._classifier import LiLAWClassifier
 from ._label_issues import LABEL_ISSUE_COLUMNS
 from ._loss import FocalLoss, GeneralizedCrossEntropy
 from ._random_streams import TORCH_RANDOM_LOCK
+from ._validation import check_device
 from ._weighting import CATEGORIES
 
 FORMAT = "sklilaw.LiLAWClassifier"
@@ -134,8 +140,8 @@ def _encode_array(array, what):
         if all(isinstance(v, scalars) for v in array):
             return {"dtype": "|O", "values": [_encode(v, {}, "") for v in array]}
     raise ValueError(
-        f"{what} holds values of dtype {array.dtype} that a JSON file cannot hold "
-        "(numbers, strings, booleans and dates can be saved)."
+        f"{what} holds values of dtype {array.dtype} that are neither numbers, strings, "
+        "booleans nor dates, which a JSON file cannot hold."
     )
 
 
@@ -208,13 +214,46 @@ def _label_issues(frame, classes, tensors):
         else:  # difficulty
             array = values.cat.codes.to_numpy(np.int8)
         tensors[f"label_issues.{name}"] = torch.tensor(array)
-    index = frame.index
+    return {"columns": frame.columns.tolist(), "index": _encode_index(frame.index)}
+
+
+def _encode_index(index):
+    """JSON form of the index of ``X`` (which labels ``label_issues_``' rows): a range,
+    values (numbers, strings, booleans, dates), time-zone-aware dates, periods, or
+    several levels of those."""
+    name = _encode(index.name, {}, "") if not isinstance(index, pd.MultiIndex) else None
     if isinstance(index, pd.RangeIndex):
-        encoded = {"range": [index.start, index.stop, index.step], "name": index.name}
-    else:
-        values = _encode_array(index.to_numpy(), "The index of label_issues_ (the index of X)")
-        encoded = {"values": values, "dtype": str(index.dtype), "name": index.name}
-    return {"columns": frame.columns.tolist(), "index": encoded}
+        return {"range": [index.start, index.stop, index.step], "name": name}
+    if isinstance(index, pd.MultiIndex):
+        return {
+            "levels": [_encode_index(level) for level in index.levels],
+            "codes": [codes.tolist() for codes in index.codes],
+            "names": [_encode(level_name, {}, "") for level_name in index.names],
+        }
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        return {"utc": index.asi8.tolist(), "tz": str(index.tz), "unit": index.unit, "name": name}
+    if isinstance(index, pd.PeriodIndex):
+        return {"periods": index.asi8.tolist(), "freq": index.freqstr, "name": name}
+    values = _encode_array(index.to_numpy(), "The index of X (it labels label_issues_' rows)")
+    return {"values": values, "dtype": str(index.dtype), "name": name}
+
+
+def _decode_index(encoded):
+    if "levels" in encoded:
+        return pd.MultiIndex(
+            levels=[_decode_index(level) for level in encoded["levels"]],
+            codes=encoded["codes"],
+            names=encoded["names"],
+        )
+    name = encoded["name"]
+    if "range" in encoded:
+        return pd.RangeIndex(*encoded["range"], name=name)
+    if "utc" in encoded:
+        utc = pd.DatetimeIndex(np.array(encoded["utc"], dtype=f"datetime64[{encoded['unit']}]"))
+        return utc.tz_localize("UTC").tz_convert(encoded["tz"]).rename(name)
+    if "periods" in encoded:
+        return pd.PeriodIndex.from_ordinals(encoded["periods"], freq=encoded["freq"], name=name)
+    return pd.Index(_decode_array(encoded["values"]), dtype=encoded["dtype"], name=name)
 
 
 def _load_label_issues(encoded, classes, tensors):
@@ -227,12 +266,7 @@ def _load_label_issues(encoded, classes, tensors):
         elif kind == "difficulty":
             array = pd.Categorical.from_codes(array, categories=CATEGORIES)
         columns[name] = array
-    index = encoded["index"]
-    if "range" in index:
-        index = pd.RangeIndex(*index["range"], name=index["name"])
-    else:
-        index = pd.Index(_decode_array(index["values"]), dtype=index["dtype"], name=index["name"])
-    return pd.DataFrame(columns, index=index)
+    return pd.DataFrame(columns, index=_decode_index(encoded["index"]))
 
 
 def save_estimator(estimator, path):
@@ -263,6 +297,7 @@ def save_estimator(estimator, path):
     -------
     None
     """
+    path = _file_to_write(path)
     metadata = {"format": FORMAT}
     if isinstance(estimator, Pipeline):
         metadata["pipeline"], estimator = _pipeline_steps(estimator)
@@ -325,7 +360,36 @@ def save_estimator(estimator, path):
             f"The estimator's history holds a value that JSON cannot store ({exc}); "
             "callbacks should record plain Python numbers."
         ) from exc
-    save_file({k: _cpu_copy(v) for k, v in tensors.items()}, path, metadata=metadata)
+    _write_atomically(path, {k: _cpu_copy(v) for k, v in tensors.items()}, metadata)
+
+
+def _file_to_write(path):
+    """``path`` as a Path, refused before any work if it is a folder or its folder is
+    missing (``IsADirectoryError``, ``FileNotFoundError``, both ``OSError``)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, "save_estimator writes a file, not a folder", str(path)
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            "save_estimator writes into an existing folder; create it first",
+            str(path.parent),
+        )
+    return path
+
+
+def _write_atomically(path, tensors, metadata):
+    """Write the file next to ``path``, then move it there: a failure leaves no half file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        save_file(tensors, temporary, metadata=metadata)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _skops():
@@ -369,6 +433,13 @@ def _rebuild_pipeline(encoded, classifier, trusted, path):
 
 
 def _read(path):
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, "load_estimator reads a file, not a folder", str(path)
+        )
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, "No file to load", str(path))
     try:
         with safe_open(path, framework="pt", device="cpu") as file:
             metadata = file.metadata() or {}
@@ -381,13 +452,30 @@ def _read(path):
         ) from exc
     if metadata.get("format") != FORMAT or "estimator" not in metadata:
         raise ValueError(f"{path} is a safetensors file, but not one written by save_estimator.")
-    header = json.loads(metadata["estimator"])
-    if header.get("format_version") != FORMAT_VERSION:
+    with _malformed(path):
+        header = json.loads(metadata["estimator"])
+    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+        version = header.get("format_version") if isinstance(header, dict) else None
         raise ValueError(
-            f"{path} has format version {header.get('format_version')}; this version of "
-            f"sklilaw reads version {FORMAT_VERSION}."
+            f"{path} has format version {version}; this version of sklilaw reads version "
+            f"{FORMAT_VERSION}."
         )
     return header, tensors, metadata.get("pipeline")
+
+
+@contextmanager
+def _malformed(path):
+    """A header that does not parse, or holds what save_estimator never writes (wrong
+    types, missing keys, nesting deep enough to exhaust the stack): a ValueError."""
+    try:
+        yield
+    except (KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+        raise ValueError(
+            f"{path} has a malformed header ({type(exc).__name__}: {exc}); it was not "
+            "written by save_estimator, or was changed since."
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} has a header that is not JSON ({exc}).") from None
 
 
 def _load_state(module, what, tensors):
@@ -432,42 +520,56 @@ def load_estimator(path, *, trusted=None, **params):
         The fitted estimator, or the fitted pipeline that ends in it.
     """
     header, tensors, pipeline = _read(path)
-    missing = {k: v for k, v in header["required"].items() if k not in params}
+    with _malformed(path):
+        required = dict(header["required"])
+        saved = {k: _decode(v, tensors) for k, v in header["params"].items()}
+        best_params = _decode(header["best_params"], tensors)
+        classes = _decode_array(header["classes"])
+        n_features_in = int(header["n_features_in"])
+        names = header["feature_names_in"]
+        feature_names_in = None if names is None else _decode_array(names)
+        history = History(header["history"])
+        label_issues = header["label_issues"]
+        if label_issues is not None:
+            label_issues = _load_label_issues(label_issues, classes, tensors)
+        trainings = header["trainings"]
+        trainings = None if trainings is None else pd.DataFrame(trainings)
+        device = str(header["device"])
+    missing = {k: v for k, v in required.items() if k not in params}
     if missing:
         listed = ", ".join(f"{k} ({v})" for k, v in missing.items())
         raise ValueError(
             f"{path} was saved with parameters that a file cannot hold: {listed}. Pass "
             f"them to load_estimator, e.g. load_estimator(path, {next(iter(missing))}=...)."
         )
-    saved = {k: _decode(v, tensors) for k, v in header["params"].items()}
     if "device" not in params:
-        params["device"] = str(get_map_location(header["device"]))
+        params["device"] = str(get_map_location(device))
+    check_device(params["device"])
     estimator = LiLAWClassifier(**{**saved, **params})
-    best_params = _decode(header["best_params"], tensors)
     # the model was trained with best_params_ (the configuration noise handling kept):
     # built from them, its criterion and callbacks are those of the saved model
     model = estimator._with_params(best_params) if best_params else estimator
-    classes = _decode_array(header["classes"])
     model._classes = classes
-    model.n_features_in_ = header["n_features_in"]
-    if header["feature_names_in"] is not None:
-        model.feature_names_in_ = _decode_array(header["feature_names_in"])
-    device = torch.device(model.device)
+    model.n_features_in_ = n_features_in
+    if feature_names_in is not None:
+        model.feature_names_in_ = feature_names_in
+    torch_device = torch.device(model.device)
     # the initial weights are overwritten: leave torch's global random state as it was
-    devices = [device.index or 0] if device.type == "cuda" else []
+    devices = [torch_device.index or 0] if torch_device.type == "cuda" else []
     with TORCH_RANDOM_LOCK, torch.random.fork_rng(devices=devices):
         model.initialize()
     _load_state(model.module_, "module", tensors)
     _load_state(model.criterion_, "criterion", tensors)
-    _load_optimizer_state(model.optimizer_, header["optimizer"], tensors)
-    model.history = History(header["history"])
+    with _malformed(path):
+        _load_optimizer_state(model.optimizer_, header["optimizer"], tensors)
+    model.history = history
     if model is not estimator:
         estimator._take_fitted_state(model)
     estimator.best_params_ = best_params
-    if header["label_issues"] is not None:
-        estimator.label_issues_ = _load_label_issues(header["label_issues"], classes, tensors)
-    if header["trainings"] is not None:
-        estimator.trainings_ = pd.DataFrame(header["trainings"])
+    if label_issues is not None:
+        estimator.label_issues_ = label_issues
+    if trainings is not None:
+        estimator.trainings_ = trainings
     if pipeline is not None:
         return _rebuild_pipeline(pipeline, estimator, trusted, path)
     return estimator

@@ -8,15 +8,12 @@ This module also holds the small skorch pieces of a training: the default callba
 the fast switch between training and evaluation mode.
 """
 
+import contextlib
+
 import torch
-from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 
 from ._random_streams import Cycle
-
-
-def _valid_accuracy(net, dataset, y):
-    """Accuracy on the validation split, where ``y`` holds class indices."""
-    return float((net.forward(dataset).argmax(dim=1).numpy() == y).mean())
 
 
 class _QuietPrintLog(PrintLog):
@@ -28,14 +25,26 @@ class _QuietPrintLog(PrintLog):
 
 
 def default_callbacks():
-    """skorch's default callbacks, the validation accuracy recorded as ``valid_acc``."""
+    """skorch's default callbacks, the validation accuracy recorded as ``valid_acc``.
+
+    The accuracy of each validation batch is recorded as it is computed, and averaged
+    over the epoch as the losses are: no epoch keeps the validation outputs whole.
+    """
     return [
         ("epoch_timer", EpochTimer()),
         ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
         ("valid_loss", PassthroughScoring(name="valid_loss")),
-        ("valid_acc", EpochScoring(_valid_accuracy, name="valid_acc", lower_is_better=False)),
+        ("valid_acc", PassthroughScoring(name="valid_acc", lower_is_better=False)),
         ("print_log", _QuietPrintLog()),
     ]
+
+
+@contextlib.contextmanager
+def gradients_on():
+    """Gradients recorded in the block, whatever the caller's mode: a fit inside
+    ``torch.no_grad()`` or ``torch.inference_mode()`` trains as any other."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
 
 
 def implements(handler):

@@ -8,26 +8,34 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 from ._batches import read_labels
 
-# what validate_data accepts; sparse input is densified, as the network needs dense
-# tensors. float64 first: other dtypes convert without overflow, and dense() names what
-# float32 (the network's dtype) cannot hold.
+# what validate_data accepts. float64 first: other dtypes convert without overflow, and
+# float32_values() names what float32 (the network's dtype) cannot hold.
 INPUT = dict(dtype=(np.float64, np.float32), accept_sparse=("csr", "csc", "coo"))
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def dense(X, name="X"):
-    """Dense ``X``, refused if a value would overflow to infinity in float32."""
-    X = X.toarray() if sp.issparse(X) else X
-    if X.size and max(X.max(), -X.min()) > _FLOAT32_MAX:
+def float32_values(X, name="X"):
+    """``X`` refused if a value would overflow to infinity in float32; a sparse matrix
+    becomes CSR float32 (its rows are made dense a batch at a time, never all at once)."""
+    values = X.data if sp.issparse(X) else X
+    if values.size and max(values.max(), -values.min()) > _FLOAT32_MAX:
         raise ValueError(
             f"Input {name} contains values too large for float32, the network's dtype "
-            f"(largest magnitude {max(X.max(), -X.min()):.3g}); scale the features."
+            f"(largest magnitude {max(values.max(), -values.min()):.3g}); scale the features."
         )
-    return X
+    return X.tocsr().astype(np.float32) if sp.issparse(X) else X
+
+
+def checked_input(estimator, X, name):
+    """``X`` of a fitted estimator (``X_val``, or data to predict) checked as scikit-learn
+    checks it, with ``name`` in the messages."""
+    array = check_array(X, input_name=name, estimator=estimator, **INPUT)
+    validate_data(estimator, X, reset=False, skip_check_array=True)  # features, their names
+    return float32_values(array, name)
 
 
 def check_labels(y, name):
@@ -244,12 +252,17 @@ def check_device(device):
     put there.
     """
     try:
-        torch.empty(0, device=device)
+        tensor = torch.empty(0, device=device)
     except (AssertionError, RuntimeError) as exc:
         raise ValueError(
             f"device={device!r} cannot be used with this torch {torch.__version__}: {exc}. "
             "Install a torch build for that device, or use device='cpu'."
         ) from exc
+    if tensor.is_meta:
+        raise ValueError(
+            f"device={device!r} holds no data: a network there cannot train or predict. "
+            "Use device='cpu' or 'cuda'."
+        )
 
 
 def hidden_layer_sizes(value):

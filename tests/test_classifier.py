@@ -445,11 +445,23 @@ def test_binary_float32_and_dataframe_input():
 
 
 @pytest.mark.parametrize("matrix", [sp.csr_matrix, sp.csc_matrix, sp.coo_matrix])
-def test_sparse_input_is_used_as_dense(iris, matrix):
+def test_sparse_input_stays_sparse_until_a_batch_is_made_dense(iris, matrix, monkeypatch):
+    """The model of sparse input is that of the dense array, and no more than a batch of
+    rows is ever made dense: in fit, and in predict."""
     X, y = iris
     dense = LiLAWClassifier(**FAST).fit(X, y)
+    made_dense = []
+    to_dense = sp.csr_matrix.toarray
+
+    def recording_toarray(self, *args, **kwargs):
+        made_dense.append(self.shape[0])
+        return to_dense(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
     sparse = LiLAWClassifier(**FAST).fit(matrix(X), y)
     np.testing.assert_array_equal(sparse.predict_proba(matrix(X)), dense.predict_proba(X))
+    np.testing.assert_array_equal(sparse.predict_log_proba(matrix(X)), dense.predict_log_proba(X))
+    assert made_dense and max(made_dense) <= FAST["batch_size"]
 
 
 def test_same_random_state_same_model(iris):
@@ -619,6 +631,72 @@ def test_save_params_and_load_params_keep_alpha_beta_delta(iris, tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is usable here")
+@pytest.mark.parametrize("optimizer", [torch.optim.LBFGS, torch.optim.Rprop, torch.optim.SGD])
+def test_optimizers_with_and_without_weight_decay_train(iris, optimizer):
+    """weight_decay reaches the optimizers that have one, and only those."""
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, optimizer=optimizer, lr=0.05).fit(X, y)
+    decay = clf.optimizer_.param_groups[0].get("weight_decay")
+    assert decay == (1e-4 if optimizer is torch.optim.SGD else None)
+    assert clf.score(X, y) > 0.5
+
+
+def test_float64_default_dtype_trains_and_predicts_in_float64(iris):
+    """After torch.set_default_dtype(torch.float64) the default network is built in
+    float64, and the data follow it."""
+    X, y = iris
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        clf = LiLAWClassifier(**{**FAST, "max_epochs": 20}).fit(X, y)
+        assert next(clf.module_.parameters()).dtype == torch.float64
+        proba = clf.predict_proba(X)
+    finally:
+        torch.set_default_dtype(default)
+    assert clf.score(X, y) > 0.8  # it learns
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)  # and after the switch back
+
+
+def test_fit_trains_inside_no_grad_and_inference_mode(iris):
+    X, y = iris
+    expected = LiLAWClassifier(**FAST).fit(X, y).predict_proba(X)
+    with torch.no_grad():
+        quiet = LiLAWClassifier(**FAST).fit(X, y)
+    with torch.inference_mode():
+        inference = LiLAWClassifier(**FAST).fit(X, y)
+        inference.partial_fit(X, y)
+    np.testing.assert_array_equal(quiet.predict_proba(X), expected)
+    assert len(inference.history) == 2 * FAST["max_epochs"]
+
+
+def test_a_later_partial_fit_with_other_classes_is_refused(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match=r"classes=\[0, 1\] is not the same as on the first"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    clf.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in any order
+
+
+def test_predict_log_proba_for_cross_val_predict(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
+    from sklearn.model_selection import cross_val_predict
+
+    log_proba = cross_val_predict(LiLAWClassifier(**FAST), X, y, cv=3, method="predict_log_proba")
+    assert log_proba.shape == (150, 3) and np.all(log_proba <= 0)
+
+
+def test_nan_in_X_val_names_X_val(iris):
+    X, y = iris
+    X_val = X[:20].copy()
+    X_val[3, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X_val contains NaN"):
+        LiLAWClassifier(**FAST).fit(X, y, X_val=X_val, y_val=y[:20])
+
+
 def test_an_unusable_device_is_named_before_training(iris):
     X, y = iris
     clf = LiLAWClassifier(**FAST, device="cuda")
@@ -630,7 +708,18 @@ def test_an_unusable_device_is_named_before_training(iris):
     before = fitted.predict_proba(X)
     with pytest.raises(ValueError, match="device='cuda' cannot be used"):
         fitted.set_params(device="cuda").partial_fit(X, y)
+    with pytest.raises(ValueError, match="device='cuda' cannot be used"):
+        fitted.set_params(device="cuda").predict(X)
     np.testing.assert_array_equal(fitted.set_params(device="cpu").predict_proba(X), before)
+
+
+def test_the_meta_device_is_refused_before_training(iris):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST, device="meta")
+    with pytest.raises(ValueError, match="device='meta' holds no data"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -40,6 +40,30 @@ def test_demo_rejects_an_unknown_dataset(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["demo", "--seeds", "0"], "--seeds: expected at least 1, got 0"),
+        (["demo", "--threads", "0"], "--threads: expected at least 1, got 0"),
+        (["demo", "--noise", "1.5"], "--noise: expected a share in [0, 1), got 1.5"),
+        (["demo", "--epochs", "many"], "--epochs: expected a whole number, got 'many'"),
+        (["fairness", "--label-noise", "sym-120"], "--label-noise: expected none, sym-R or"),
+        (["fairness", "--n-samples", "-3"], "--n-samples: expected at least 1, got -3"),
+        (["fairness", "--plot", "{missing}/a.png"], "the folder {missing} does not exist"),
+        (["fairness", "--data-home", "{missing}"], "'{missing}' is not a folder"),
+    ],
+)
+def test_bad_arguments_are_usage_errors_before_any_work(capsys, tmp_path, argv, message):
+    missing = str(tmp_path / "missing")
+    argv = [argument.format(missing=missing) for argument in argv]
+    message = message.format(missing=missing)
+    with pytest.raises(SystemExit) as excinfo:
+        main(argv)
+    assert excinfo.value.code == 2
+    err = capsys.readouterr()
+    assert message in err.err and err.out == ""
+
+
 def test_python_dash_m_entry_point():
     result = subprocess.run(
         [sys.executable, "-m", "sklilaw", "demo", "--help"], capture_output=True, text=True

@@ -11,6 +11,7 @@ from sklearn.utils.validation import validate_data
 
 import sklilaw._classifier
 import sklilaw._fit_data
+import sklilaw._validation
 from sklilaw import LiLAWClassifier
 from sklilaw.fairness import fairness_report
 
@@ -42,6 +43,7 @@ def test_a_fit_checks_its_parameters_and_its_data_once(iris, monkeypatch, params
         return real_constraints(*args, **kwargs)
 
     monkeypatch.setattr(sklilaw._fit_data, "validate_data", counting_validate_data)
+    monkeypatch.setattr(sklilaw._validation, "validate_data", counting_validate_data)
     monkeypatch.setattr(sklilaw._classifier, "validate_parameter_constraints", counting_constraints)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # a refit that is not kept says so

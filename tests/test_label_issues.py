@@ -65,3 +65,33 @@ def test_pruning_keeps_the_best_flagged_rows_of_a_class_left_too_small():
     # a class smaller than the floor keeps every row
     np.testing.assert_array_equal(rows_to_keep(issues, 10), np.arange(7))
     np.testing.assert_array_equal(rows_to_keep(issues, 1), [3, 5, 6])
+
+
+def test_the_verdict_in_chunks_is_that_of_the_whole_table(monkeypatch):
+    """Confident learning flags, computed a few rows at a time in float32, are those of
+    the textbook computation on the whole float64 table."""
+    import sklilaw._label_issues as label_issues
+
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(7) * 0.5, size=1000).astype(np.float32)
+    probabilities[[3, 500]] = np.nan  # never trained on
+    labels = rng.integers(0, 7, size=1000)
+    whole = probabilities.astype(np.float64)
+    seen = ~np.isnan(whole).any(axis=1)
+    thresholds = np.array([whole[seen & (labels == j), j].mean() for j in range(7)])
+    confident = whole >= thresholds
+    best = np.where(confident, whole, -np.inf).argmax(axis=1)
+    expected = seen & confident.any(axis=1) & (best != labels)
+    monkeypatch.setattr(label_issues, "_CHUNK_SIZE", 64 * 7)  # 64 rows at a time
+    np.testing.assert_array_equal(confident_learning_issues(probabilities, labels), expected)
+    assert 50 < expected.sum() < 950
+
+
+def test_the_statistics_are_one_float32_table_divided_in_place():
+    statistics = SampleStatistics(4, 3, "cpu")
+    statistics.update(torch.tensor([0, 1]), torch.tensor([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]]))
+    table = statistics.probability_sum
+    means = statistics.mean_probabilities()
+    assert means.dtype == np.float32 and np.shares_memory(means, table.numpy())
+    np.testing.assert_allclose(means[:2], [[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    assert np.isnan(means[2:]).all()

@@ -72,6 +72,110 @@ def test_every_column_of_label_issues_and_what_noise_handling_kept_round_trip(ir
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        pd.date_range("2024-03-30", periods=150, freq="h", tz="Europe/Paris"),
+        pd.MultiIndex.from_arrays([np.arange(150) % 3, np.arange(150)], names=["site", None]),
+        pd.period_range("2000-01", periods=150, freq="M", name="month"),
+    ],
+    ids=["tz-aware-dates", "multiindex", "periods"],
+)
+def test_the_index_of_X_round_trips_whatever_its_kind(iris, tmp_path, index):
+    X, y = iris
+    frame = pd.DataFrame(X, columns=list("abcd"), index=index)
+    clf = LiLAWClassifier(**FAST).fit(frame, y)
+    pd.testing.assert_frame_equal(_round_trip(clf, tmp_path).label_issues_, clf.label_issues_)
+
+
+def test_an_index_of_other_objects_is_named_as_the_problem(iris, tmp_path):
+    X, y = iris
+    frame = pd.DataFrame(X, columns=list("abcd"), index=[object() for _ in range(150)])
+    clf = LiLAWClassifier(**FAST).fit(frame, y)
+    with pytest.raises(ValueError, match="index of X .* neither numbers, strings, booleans nor"):
+        save_estimator(clf, tmp_path / "model.safetensors")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_missing_folders_and_folders_are_refused_with_the_path(iris, tmp_path):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    with pytest.raises(FileNotFoundError, match="create it first.*nope"):
+        save_estimator(clf, tmp_path / "nope" / "model.safetensors")
+    with pytest.raises(IsADirectoryError, match="writes a file, not a folder"):
+        save_estimator(clf, tmp_path)
+    with pytest.raises(FileNotFoundError, match="No file to load.*missing.safetensors"):
+        load_estimator(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError, match="reads a file, not a folder"):
+        load_estimator(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_header_nested_too_deep_is_a_value_error(iris, tmp_path):
+    X, y = iris
+    path = tmp_path / "model.safetensors"
+    save_estimator(LiLAWClassifier(**FAST).fit(X, y), path)
+    with safe_open(path, framework="pt") as file:
+        metadata = file.metadata()
+        tensors = {key: file.get_tensor(key) for key in file.keys()}
+    for header in [
+        metadata["estimator"][:-1] + ', "extra": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        json.dumps({**json.loads(metadata["estimator"]), "classes": 3}),
+        "[1, 2]",
+    ]:
+        save_file(tensors, path, metadata={**metadata, "estimator": header})
+        with pytest.raises(ValueError, match="malformed header|format version"):
+            load_estimator(path)
+
+
+def test_loading_onto_a_device_torch_cannot_use_is_named(iris, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is usable here")
+    X, y = iris
+    path = tmp_path / "model.safetensors"
+    save_estimator(LiLAWClassifier(**FAST).fit(X, y), path)
+    with pytest.raises(ValueError, match="device='cuda' cannot be used with this torch"):
+        load_estimator(path, device="cuda")
+
+
+def test_a_model_loads_and_predicts_under_a_float64_default(iris, tmp_path):
+    X, y = iris
+    clf = LiLAWClassifier(**FAST).fit(X, y)
+    path = tmp_path / "model.safetensors"
+    save_estimator(clf, path)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        proba = load_estimator(path).predict_proba(X)
+    finally:
+        torch.set_default_dtype(default)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-6)
+
+
+def test_skops_stores_a_pipeline_and_a_meta_estimator_around_the_classifier(iris):
+    """The fitted tables (label_issues_, trainings_) are held as arrays in the pickled
+    state, which skops can store: a Pipeline, OneVsRest and Bagging round-trip."""
+    from sklearn.ensemble import BaggingClassifier
+    from sklearn.multiclass import OneVsRestClassifier
+
+    skops_io = pytest.importorskip("skops.io")
+    X, y = iris
+    for model in [
+        make_pipeline(StandardScaler(), LiLAWClassifier(**FAST)),
+        OneVsRestClassifier(LiLAWClassifier(**FAST)),
+        BaggingClassifier(LiLAWClassifier(**FAST), n_estimators=2, random_state=0),
+    ]:
+        model.fit(X, y)
+        data = skops_io.dumps(model)
+        loaded = skops_io.loads(data, trusted=skops_io.get_untrusted_types(data=data))
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    last = loaded.estimators_[0]
+    pd.testing.assert_frame_equal(last.label_issues_, model.estimators_[0].label_issues_)
+    pd.testing.assert_frame_equal(last.trainings_, model.estimators_[0].trainings_)
+    unpickled = pickle.loads(pickle.dumps(last))
+    pd.testing.assert_frame_equal(unpickled.label_issues_, last.label_issues_)
+
+
 def test_training_continues_as_if_never_saved(iris, tmp_path):
     X, y = iris
     clf = LiLAWClassifier(**FAST).fit(X, y)

@@ -1,6 +1,7 @@
 """Command line: ``sklilaw demo`` and ``sklilaw fairness`` (also ``python -m sklilaw ...``)."""
 
 import argparse
+import os
 import sys
 
 from ._adult import (
@@ -14,6 +15,57 @@ from ._adult import (
 )
 from ._demo import DATASETS, RECOMMENDED, run_demo, summarize
 from ._runtime import torch_threads
+
+
+def _positive_int(text):
+    """An argument that counts something: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _share(text):
+    """A share of the training labels: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a share in [0, 1), got {value}")
+    return value
+
+
+def _label_noise(text):
+    """``none``, ``sym-R`` or ``women-R``, R a percentage below 100."""
+    kind, _, percent = text.partition("-")
+    if text != "none" and (
+        kind not in ("sym", "women") or not percent.isdigit() or int(percent) >= 100
+    ):
+        raise argparse.ArgumentTypeError(
+            f"expected none, sym-R or women-R with R a percentage below 100, got {text!r}"
+        )
+    return text
+
+
+def _output_file(text):
+    """A file to write: its folder must exist, so that no training is wasted."""
+    folder = os.path.dirname(os.path.abspath(text))
+    if os.path.isdir(text) or not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(
+            f"cannot write {text!r}: "
+            + ("it is a folder" if os.path.isdir(text) else f"the folder {folder} does not exist")
+        )
+    return text
+
+
+def _folder(text):
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
+    return text
 
 
 def _source(value):
@@ -93,11 +145,16 @@ def main(argv=None):
         "demo", help="plain skorch vs LiLAW vs LiLAW as recommended, on noisy labels"
     )
     demo.add_argument("--dataset", choices=sorted(DATASETS), default="digits")
-    demo.add_argument("--noise", type=float, default=0.4, help="share of labels flipped")
-    demo.add_argument("--seeds", type=int, default=3, help="number of seeds")
-    demo.add_argument("--epochs", type=int, default=50, help="epochs per model")
     demo.add_argument(
-        "--threads", type=int, default=1, help="torch threads (small networks: 1 is fastest)"
+        "--noise", type=_share, default=0.4, help="share of labels flipped, in [0, 1)"
+    )
+    demo.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds")
+    demo.add_argument("--epochs", type=_positive_int, default=50, help="epochs per model")
+    demo.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="torch threads (small networks: 1 is fastest)",
     )
     demo.set_defaults(run=_demo)
     fairness = commands.add_parser(
@@ -118,31 +175,39 @@ def main(argv=None):
         choices=["sex", "race"],
         help="sensitive columns, dropped from the features and audited one by one",
     )
-    fairness.add_argument("--seeds", type=int, default=3, help="number of seeds")
-    fairness.add_argument("--epochs", type=int, default=20, help="epochs per model")
+    fairness.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds")
+    fairness.add_argument("--epochs", type=_positive_int, default=20, help="epochs per model")
     fairness.add_argument(
         "--label-noise",
+        type=_label_noise,
         default="none",
         help="noise on the training labels: none, sym-R (R%% of all flipped) or women-R "
         "(R%% of the women's '>50K' recorded as '<=50K'); the audit uses clean test labels",
     )
     fairness.add_argument(
-        "--n-samples", type=int, default=None, help="random subsample of Adult's rows"
+        "--n-samples", type=_positive_int, default=None, help="random subsample of Adult's rows"
     )
     fairness.add_argument(
         "--data-home",
+        type=_folder,
         default=None,
         help="folder with adult/adult.data and adult/adult.test (default: $SKLILAW_DATA, "
         "else download from OpenML)",
     )
-    fairness.add_argument("--plot", default=None, help="save a plot of the by-group table here")
+    fairness.add_argument(
+        "--plot", type=_output_file, default=None, help="save a plot of the by-group table here"
+    )
     fairness.add_argument(
         "--label-quality-plot",
+        type=_output_file,
         default=None,
         help="save a plot of the training labels' quality by group (LiLAW methods) here",
     )
     fairness.add_argument(
-        "--threads", type=int, default=1, help="torch threads (small networks: 1 is fastest)"
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="torch threads (small networks: 1 is fastest)",
     )
     fairness.set_defaults(run=_fairness)
     args = parser.parse_args(argv)
