@@ -82,7 +82,11 @@ def case(name):
     _reset_peak()
     clf.fit(X, y, **fit_params)
     added = _status_mb("VmHWM") - before
-    input_mb = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / MB if sp.issparse(X) else X.nbytes / MB
+    input_mb = (
+        (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / MB
+        if sp.issparse(X)
+        else X.nbytes / MB
+    )
     model = _model_mb(clf)
     return {
         "case": name,

@@ -67,7 +67,6 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
-
 from _bench.common import Clock, command_line, commit, cpu, markdown, publish
 from _bench.tabular import (
     AUTO,
@@ -176,12 +175,12 @@ def summary(results):
     ratio = times.div(times[BOOSTER], axis=0).median() if BOOSTER in times else None
     table = pd.DataFrame(
         {
-            f"within {TIE} of the best": [f"{(gaps[m] <= TIE).sum()} of {len(gaps)}" for m in scores],
+            f"within {TIE} of the best": [
+                f"{(gaps[m] <= TIE).sum()} of {len(gaps)}" for m in scores
+            ],
             "mean rank": [f"{ranks[m].mean():.2f}" if m in ranks else "" for m in scores],
             "mean gap to best": [f"{gaps[m].mean():.3f}" for m in scores],
-            "fit time / booster": [
-                f"{ratio[m]:.2f}" if ratio is not None else "" for m in scores
-            ],
+            "fit time / booster": [f"{ratio[m]:.2f}" if ratio is not None else "" for m in scores],
         },
         index=pd.Index(list(scores), name="method"),
     )
@@ -233,7 +232,9 @@ def targets(results):
         )
         below = scores.loc[noisy, DEFAULT] - majority[noisy]
         misses = [f"{d} {n}: {b:+.3f}" for (d, n), b in below.items() if b < 0]
-        report(f"`{DEFAULT}` never below the majority-class rate in a noisy cell", misses, noisy.sum())
+        report(
+            f"`{DEFAULT}` never below the majority-class rate in a noisy cell", misses, noisy.sum()
+        )
     if DEFAULT in scores and PREVIOUS_DEFAULT in scores:
         clean = ~noisy
         gap = scores.loc[clean, PREVIOUS_DEFAULT] - scores.loc[clean, DEFAULT]
@@ -283,15 +284,13 @@ def targets(results):
 
 def report(results, header):
     table, _, _ = summary(results)
-    noise_lines = "\n".join(
-        f"- `{kind}`: {text}" for kind, text in NOISE_DESCRIPTIONS.items()
-    )
+    noise_lines = "\n".join(f"- `{kind}`: {text}" for kind, text in NOISE_DESCRIPTIONS.items())
     return f"""# Noisy tabular labels: LiLAW against the peers
 
 {header}
 
-Data sets: {', '.join(results['dataset'].unique())}; seeds {sorted(results['seed'].unique())};
-noise settings {', '.join(results['noise'].unique())}:
+Data sets: {", ".join(results["dataset"].unique())}; seeds {sorted(results["seed"].unique())};
+noise settings {", ".join(results["noise"].unique())}:
 
 {noise_lines}
 
@@ -327,7 +326,13 @@ def header(clock=None, source=None):
     versions = ", ".join(
         f"{m.__name__} {m.__version__}" for m in (sklilaw, torch, skorch, sklearn, cleanlab, np)
     )
-    lines = [f"{versions}; {cpu()}.", "", f"Command: `{command_line()}`", "", f"Commit: {commit()}."]
+    lines = [
+        f"{versions}; {cpu()}.",
+        "",
+        f"Command: `{command_line()}`",
+        "",
+        f"Commit: {commit()}.",
+    ]
     if clock is not None:
         lines += ["", clock.summary()]
     if source is not None:
@@ -347,7 +352,9 @@ def parse_args(argv=None):
         "--methods", nargs="+", choices=list(METHODS), default=list(METHODS), metavar="METHOD"
     )
     parser.add_argument("--adult-samples", type=int, default=10000)
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (one torch thread each)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes (one torch thread each)"
+    )
     parser.add_argument("--csv", help="write one row per fit to this CSV file")
     parser.add_argument("--from-csv", help="fit nothing: report on this CSV")
     parser.add_argument("--output", help="also write the Markdown report here")
