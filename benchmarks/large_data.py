@@ -130,7 +130,7 @@ def measure(method, directory, n_rows, batch_size, hidden):
         X = np.load(os.path.join(directory, "X.npy"), mmap_mode="r")[:n]
         y = np.load(os.path.join(directory, "y.npy"), mmap_mode="r")[:n]
         module = MLP(X.shape[1], N_CLASSES, hidden)
-        common = dict(max_epochs=1, batch_size=batch_size, lr=1e-3)
+        common = dict(max_epochs=1, batch_size=batch_size, lr=1e-3, early_stopping=False)
         if method == "plain skorch":
             net = NeuralNetClassifier(
                 module,

@@ -177,6 +177,7 @@ def make_lilaw(module, epochs, seed, cls=LiLAWClassifier, **params):
         weight_decay=WEIGHT_DECAY,
         batch_size=BATCH_SIZE,
         max_epochs=epochs,
+        early_stopping=False,  # as the floor: every epoch trains, none is restored
         random_state=seed,
         device="cpu",
         verbose=0,

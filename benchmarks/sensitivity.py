@@ -41,7 +41,7 @@ from sklilaw import LiLAWClassifier
 from sklilaw._cli._runtime import warm_up_torch
 from sklilaw.noise import symmetric_label_noise
 
-# the package's defaults, but 50 epochs (as in noisy_labels.py) instead of 100
+# the package's defaults, but a fixed 50 epochs (as in noisy_labels.py), no early stopping
 _PACKAGE = LiLAWClassifier().get_params()
 DEFAULTS = {
     "meta_lr": _PACKAGE["meta_lr"],
@@ -50,6 +50,7 @@ DEFAULTS = {
     "validation_fraction": _PACKAGE["validation_fraction"],
     "max_epochs": 50,
     "lr": _PACKAGE["lr"],
+    "early_stopping": False,  # the paper's method: a fixed number of epochs
 }
 GRID = {
     "meta_lr": (0.001, 0.1),

@@ -41,7 +41,8 @@ print(
 # %%
 # Three fits
 # ----------
-# All three allow up to ``MAX_EPOCHS`` epochs. The first trains for all of them. The
+# All three allow up to ``MAX_EPOCHS`` epochs. The first trains for all of them
+# (``early_stopping=False``: the paper's fixed number of epochs). The
 # other two stop after ``n_iter_no_change=10`` epochs without a decrease of the
 # validation loss by more than ``tol``: one on the validation split carved out of the
 # noisy training data (15% of it, with noisy labels), one on the clean set given as
@@ -51,7 +52,7 @@ MAX_EPOCHS = 100
 params = dict(max_epochs=MAX_EPOCHS, random_state=0)
 stopping = dict(early_stopping=True, n_iter_no_change=10)
 fits = {
-    "no early stopping": LiLAWClassifier(**params).fit(X_train, y_noisy),
+    "no early stopping": LiLAWClassifier(**params, early_stopping=False).fit(X_train, y_noisy),
     "early stopping, carved noisy split": LiLAWClassifier(**params, **stopping).fit(
         X_train, y_noisy
     ),

@@ -15,6 +15,8 @@ more without them (``label_issues_refit='prune'``) gives.
 # :func:`sklilaw.noise.symmetric_label_noise` flips exactly 40% of the training labels,
 # each to a different class drawn uniformly, and returns which ones it flipped. The test
 # labels stay clean.
+import warnings
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from sklearn.datasets import load_digits
@@ -114,11 +116,15 @@ right.set_title("split by the injected flips")
 # --------------------------------------
 # ``label_issues_refit='prune'`` fits twice: once on all the data to find the label
 # issues, then from scratch on the training rows not flagged. The refit validates on
-# the first fit's validation rows (never pruned), and its model is kept only if it scores
-# at least as well there; ``trainings_`` shows both. ``label_issues_`` keeps the first
-# fit's verdict.
+# the first fit's validation rows (never pruned), and its model is kept only if its
+# log-loss there is at most as high (otherwise a warning says so); ``trainings_`` shows
+# both. ``label_issues_`` keeps the first fit's verdict.
 pruned = LiLAWClassifier(max_epochs=EPOCHS, label_issues_refit="prune", random_state=0)
-pruned.fit(X_train, y_noisy)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    pruned.fit(X_train, y_noisy)
+for warning in caught:
+    print(warning.message)
 print(pruned.trainings_.to_string(index=False))
 trained = ~pruned.label_issues_["in_validation"].to_numpy()
 kept = trained & ~pruned.label_issues_["is_label_issue"].to_numpy()

@@ -122,8 +122,10 @@ class LiLAWClassifier(NeuralNetClassifier):
     weight_decay : float, default=1e-4
         Weight decay of ``optimizer`` (overridden by ``optimizer__weight_decay``);
         ignored by optimizers without one (``LBFGS``, ``Rprop``, ``SparseAdam``).
-    max_epochs : int, default=100
-        Number of passes over the training data.
+    max_epochs : int, default=200
+        Number of passes over the training data; with early stopping (the default) at
+        most that many, a cap generous enough for small data sets, where an epoch is a
+        handful of steps.
     batch_size : int, default=128
         Size of the training, validation and meta mini-batches.
     hidden_layer_sizes : int or tuple of int, default=(100,)
@@ -154,10 +156,13 @@ class LiLAWClassifier(NeuralNetClassifier):
         batches and label-issue bookkeeping with unit LiLAW weights and no meta step in
         any epoch (the same model as ``warmup_epochs=max_epochs``). It isolates what
         LiLAW's re-weighting changes; the benchmarks use it as their baseline.
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Stop when the validation loss (unweighted) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and restore the module's parameters of the best
-        epoch (``alpha_``, ``beta_``, ``delta_`` keep their last values).
+        epoch (``alpha_``, ``beta_``, ``delta_`` keep their last values): how long to
+        train follows the data, and a network stops before it memorises wrong labels.
+        ``False`` trains ``max_epochs`` epochs, as the paper does (see the "paper's
+        configuration" in the user guide).
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
@@ -167,9 +172,10 @@ class LiLAWClassifier(NeuralNetClassifier):
         the training rows that ``label_issues_`` flags (``'prune'``), or with each
         flagged row's weight multiplied by its ``label_quality`` (``'downweight'``).
         The refit validates on the first training's validation rows (never pruned),
-        and its model replaces the first one only if its accuracy there is at least as
-        high; otherwise a warning says so and the first model is kept (``trainings_``
-        has both scores). Pruning keeps at least 5 rows of each class (or all of a
+        and its model replaces the first one only if its log-loss there (a proper score,
+        which also counts the rare classes' rows by how well they are predicted) is at
+        most as high; otherwise a warning says so and the first model is kept
+        (``trainings_`` has both scores). Pruning keeps at least 5 rows of each class (or all of a
         smaller class): where fewer are unflagged, the flagged ones with the highest
         ``label_quality`` stay, with a warning. ``label_issues_`` keeps the first
         training's verdict on all rows; ``classes_`` keeps every class. Only
@@ -184,10 +190,10 @@ class LiLAWClassifier(NeuralNetClassifier):
         ``'auto'`` is the configuration recommended for noisy labels: it trains with
         early stopping, once with ``criterion`` and once with
         :class:`~sklilaw.GeneralizedCrossEntropy` (``q=0.7``), keeps the model of
-        higher accuracy on the validation rows, then refits it without its label issues
+        lower log-loss on the validation rows, then refits it without its label issues
         (``label_issues_refit='prune'``, guarded as above, without the warning): three
-        trainings in all, each kept only if it scores at least as well as the model
-        kept before it on the same validation rows. ``trainings_`` says which was kept
+        trainings in all, each kept only if its validation log-loss is at most that of
+        the model kept before it on the same validation rows. ``trainings_`` says which was kept
         and ``best_params_`` with which parameters it was trained (e.g.
         ``{'early_stopping': True, 'criterion': GeneralizedCrossEntropy}``); the
         parameters themselves stay as set. It needs ``label_issues_refit=None`` and
@@ -249,8 +255,9 @@ class LiLAWClassifier(NeuralNetClassifier):
     trainings_ : pandas.DataFrame
         Set by :meth:`fit`: one row per training of the fit (one, or more with
         ``label_issues_refit`` or ``noise_handling``) with ``training`` (its name),
-        ``validation_accuracy`` (on the validation rows that all of them share, by their
-        sample weights), ``n_train_rows``, ``epochs`` and ``kept`` (whether its model is
+        ``validation_accuracy`` and ``validation_log_loss`` (on the validation rows that
+        all of them share, by their sample weights; the log-loss decides),
+        ``n_train_rows``, ``epochs`` and ``kept`` (whether its model is
         the fitted one: exactly one row).
     best_params_ : dict
         Set by :meth:`fit`: the parameters by which the training of the kept model
@@ -317,7 +324,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         optimizer=torch.optim.Adam,
         lr=1e-3,
         weight_decay=1e-4,
-        max_epochs=100,
+        max_epochs=200,
         batch_size=128,
         hidden_layer_sizes=(100,),
         validation_fraction=0.15,
@@ -329,7 +336,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         detach_weights=True,
         warmup_epochs=0,
         reweight=True,
-        early_stopping=False,
+        early_stopping=True,
         n_iter_no_change=10,
         tol=1e-4,
         label_issues_refit=None,
@@ -720,7 +727,7 @@ class LiLAWClassifier(NeuralNetClassifier):
                 self._run = TrainingRun(shuffle, statistics, modules_to_switch(tops))
                 self._run.cycle_meta_batches(self.get_iterator(data.meta, training=True))
                 super().partial_fit(data, None)
-                predicted, probabilities = self._validation_outputs(data)
+                predicted, label_log_proba, probabilities = self._validation_outputs(data)
                 self.label_issues_ = label_issues_of_fit(
                     self.classes_,
                     self.criterion_.meta_params,
@@ -729,25 +736,38 @@ class LiLAWClassifier(NeuralNetClassifier):
                     probabilities,
                     fit_input.index,
                 )
-                score = data.validation_accuracy(predicted)
+                accuracy, log_loss = data.validation_scores(predicted, label_log_proba)
         finally:
             vars(self).pop("_run", None)
-        return Training(data.train_rows, data.valid_rows, score, len(self.history))
+        return Training(data.train_rows, data.valid_rows, accuracy, log_loss, len(self.history))
 
     def _validation_outputs(self, data):
-        """The fitted model's classes for the validation rows and, where the rows are
-        carved from ``X`` (their label issues need them), its float32 class
-        probabilities, one batch at a time: once, for the score and the label issues."""
+        """What the fitted model says of the validation rows, one batch at a time: once,
+        for the scores and the label issues.
+
+        Returns
+        -------
+        predicted : ndarray of int
+            The most probable class of each row.
+        label_log_proba : ndarray of float64
+            The log-probability of each row's (given) label.
+        probabilities : ndarray of float32, shape (n_rows, n_classes)
+            The class probabilities, for the label issues of rows carved from ``X``
+            (none with ``X_val``).
+        """
         with_probabilities = len(data.valid_rows) > 0
         n_classes = len(self.classes_)
         probabilities = np.empty((len(data.valid_rows), n_classes), dtype=np.float32)
-        predicted, start = [], 0
+        predicted, label_log_proba, start = [], [], 0
         for logits in self.forward_iter(data.valid):
+            labels = torch.as_tensor(data.y_valid[start : start + len(logits)]).view(-1, 1)
+            log_proba = torch.log_softmax(logits.double(), dim=1)
+            label_log_proba.append(log_proba.gather(1, labels).view(-1).numpy())
             predicted.append(logits.argmax(dim=1).numpy())
             if with_probabilities:
                 probabilities[start : start + len(logits)] = class_probabilities(logits).numpy()
             start += len(logits)
-        return np.concatenate(predicted), probabilities
+        return np.concatenate(predicted), np.concatenate(label_log_proba), probabilities
 
     def _input_dtype(self):
         """The floating dtype of the module's parameters: that of its inputs (float32,

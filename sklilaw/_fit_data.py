@@ -55,13 +55,13 @@ class TrainingData(NamedTuple):
             return tuple(next(iter(batches)))
         return self.valid.tensors[0][:n], self.valid.tensors[1][:n]
 
-    def validation_accuracy(self, predicted):
-        """Accuracy on the validation rows, by their sample weights, of a model that
-        predicts the class indices ``predicted`` for them."""
-        correct = predicted == self.y_valid
-        if self.valid_weight.sum() > 0:
-            return float(np.average(correct, weights=self.valid_weight))
-        return float(correct.mean())
+    def validation_scores(self, predicted, label_log_proba):
+        """Accuracy and log-loss on the validation rows, by their sample weights, of a
+        model that predicts the class indices ``predicted`` for them and gives their
+        labels the log-probabilities ``label_log_proba``."""
+        weights = self.valid_weight if self.valid_weight.sum() > 0 else None
+        accuracy = np.average(predicted == self.y_valid, weights=weights)
+        return float(accuracy), float(np.average(-label_log_proba, weights=weights))
 
 
 # values copied to the device at a time when in-memory data become tensors

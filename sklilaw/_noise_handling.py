@@ -7,8 +7,10 @@ trains once more on the data that the first training's ``label_issues_`` change,
 public parameters that depart from the estimator's, and the rows and sample weights to
 train on), takes each finished :class:`Training`, and decides, by ordinary return values,
 which model is kept: every training after the first uses the first one's validation rows,
-which no training fits on, and replaces the model kept so far only if it scores at least
-as well there. A refit or a candidate that does worse (a refit that pruned away a class's
+which no training fits on, and replaces the model kept so far only if its log-loss there
+is at most as high. The log-loss is a proper score: unlike the accuracy, it does not
+reward a model for giving up a rare class, and on a few hundred validation rows it
+varies less. A refit or a candidate that does worse (a refit that pruned away a class's
 signal, say) is not kept. The estimator runs the trainings; this module never calls it.
 """
 
@@ -49,6 +51,7 @@ class Training(NamedTuple):
     train_rows: np.ndarray  # positions in X of the rows trained on
     valid_rows: np.ndarray  # positions in X of the validation rows (empty with X_val)
     validation_accuracy: float
+    validation_log_loss: float
     epochs: int
 
 
@@ -93,6 +96,7 @@ def log_row(name, training, *, kept):
     return {
         "training": name,
         "validation_accuracy": training.validation_accuracy,
+        "validation_log_loss": training.validation_log_loss,
         "n_train_rows": len(training.train_rows),
         "epochs": training.epochs,
         "kept": kept,
@@ -201,16 +205,16 @@ class NoiseHandling:
                 UserWarning,
                 stacklevel=4,
             )
-        elif training.validation_accuracy >= self._kept_training.validation_accuracy:
+        elif training.validation_log_loss <= self._kept_training.validation_log_loss:
             self._keep(step, estimator, training, label_issues)
         else:
             self._log.append(log_row(step.name, training, kept=False))
             if self.warn:
                 warnings.warn(
-                    f"The {step.name} scored {training.validation_accuracy:.3f} on the "
-                    f"{len(training.valid_rows) or 'given'} validation rows, below the "
-                    f"first training's {self._kept_training.validation_accuracy:.3f}: the "
-                    "first training's model is kept (see trainings_).",
+                    f"The {step.name} had a log-loss of {training.validation_log_loss:.3f} "
+                    f"on the {len(training.valid_rows) or 'given'} validation rows, above "
+                    f"the first training's {self._kept_training.validation_log_loss:.3f}: "
+                    "the first training's model is kept (see trainings_).",
                     UserWarning,
                     stacklevel=4,
                 )

@@ -14,6 +14,7 @@ from _threads import torch_threads
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -65,6 +66,11 @@ def _said(messages, pattern):
     return any(re.search(pattern, message) for message in messages)
 
 
+def _log_loss(model, X, y):
+    """The mean log-loss of ``model`` on ``X``, ``y``: what the guard compares."""
+    return log_loss(y, model.predict_proba(X), labels=model.classes_)
+
+
 def _rows(issues):
     valid = issues["in_validation"].to_numpy()
     return ~valid, valid, issues["is_label_issue"].to_numpy()
@@ -90,11 +96,13 @@ def test_prune_refit_trains_on_the_unflagged_training_rows_and_keeps_the_better_
         X[kept_rows], y[kept_rows], classes=range(10), X_val=X[valid], y_val=y[valid]
     )
     scores = [model.score(X[valid], y[valid]) for model in (first, refit)]
+    losses = [_log_loss(model, X[valid], y[valid]) for model in (first, refit)]
     trainings = pruned.trainings_
     assert trainings["training"].tolist() == ["as configured", "refit (prune)"]
     assert trainings["n_train_rows"].tolist() == [train.sum(), kept_rows.sum()]
     np.testing.assert_allclose(trainings["validation_accuracy"], scores)
-    winner = refit if scores[1] >= scores[0] else first
+    np.testing.assert_allclose(trainings["validation_log_loss"], losses, rtol=1e-6)
+    winner = refit if losses[1] <= losses[0] else first
     assert trainings["kept"].tolist() == [winner is first, winner is refit]
     np.testing.assert_array_equal(pruned.predict_proba(X), winner.predict_proba(X))
     np.testing.assert_array_equal(pruned.classes_, np.arange(10))
@@ -166,8 +174,8 @@ def test_a_refit_that_scores_lower_is_rolled_back_with_a_warning(iris):
     _ConstantInSecondTraining.built = 0
     clf = LiLAWClassifier(_ConstantInSecondTraining, label_issues_refit="downweight", **params)
     message = (
-        r"The refit \(downweight\) scored 0\.3\d\d on the 23 validation rows, below the "
-        r"first training's 0\.\d{3}: the first training's model is kept"
+        r"The refit \(downweight\) had a log-loss of \d+\.\d{3} on the 23 validation rows, "
+        r"above the first training's 0\.\d{3}: the first training's model is kept"
     )
     with pytest.warns(UserWarning, match=message):
         clf.fit(X, y)
@@ -253,7 +261,7 @@ def auto_fit(noisy_digits):
 
 def test_auto_trains_two_recipes_refits_the_better_and_keeps_the_best(noisy_digits, auto_fit):
     """Each training is the fit of its recipe written out with the public parameters;
-    the model kept is the last of those of highest validation accuracy."""
+    the model kept is the last of those of lowest validation log-loss."""
     X, y, _ = noisy_digits
     params = dict(max_epochs=8, random_state=0, early_stopping=True)
     candidates = [
@@ -262,7 +270,8 @@ def test_auto_trains_two_recipes_refits_the_better_and_keeps_the_best(noisy_digi
     ]
     train, valid, _ = _rows(candidates[0].label_issues_)
     scores = [model.score(X[valid], y[valid]) for model in candidates]
-    best = candidates[int(scores[1] >= scores[0])]
+    losses = [_log_loss(model, X[valid], y[valid]) for model in candidates]
+    best = candidates[int(losses[1] <= losses[0])]
     kept_rows = train & ~best.label_issues_["is_label_issue"].to_numpy()
     criterion = best.criterion
     refit = LiLAWClassifier(**params, criterion=criterion).fit(
@@ -270,6 +279,7 @@ def test_auto_trains_two_recipes_refits_the_better_and_keeps_the_best(noisy_digi
     )
     models = [*candidates, refit]
     scores.append(refit.score(X[valid], y[valid]))
+    losses.append(_log_loss(refit, X[valid], y[valid]))
     trainings = auto_fit.trainings_
     assert trainings["training"].tolist() == [
         "early stopping",
@@ -277,13 +287,17 @@ def test_auto_trains_two_recipes_refits_the_better_and_keeps_the_best(noisy_digi
         f"{'GCE + early stopping' if best is candidates[1] else 'early stopping'}, refit (prune)",
     ]
     np.testing.assert_allclose(trainings["validation_accuracy"], scores)
+    np.testing.assert_allclose(trainings["validation_log_loss"], losses, rtol=1e-6)
     assert trainings["n_train_rows"].tolist() == [train.sum(), train.sum(), kept_rows.sum()]
-    winner = max(i for i, score in enumerate(scores) if score == max(scores))
+    winner = 0  # a later training replaces the kept one where its log-loss is at most as high
+    for i in (1, 2):
+        if losses[i] <= losses[winner]:
+            winner = i
     assert trainings["kept"].tolist() == [i == winner for i in range(3)]
     np.testing.assert_array_equal(auto_fit.predict_proba(X), models[winner].predict_proba(X))
     pd.testing.assert_frame_equal(auto_fit.label_issues_, best.label_issues_)
     assert auto_fit.get_params()["criterion"] is nn.CrossEntropyLoss  # parameters unchanged
-    assert not auto_fit.early_stopping
+    assert auto_fit.get_params(deep=False) == LiLAWClassifier(**AUTO).get_params(deep=False)
     # the public attributes say which configuration the kept model was trained with
     expected = {"early_stopping": True}
     if best is candidates[1]:
