@@ -81,11 +81,10 @@ from _bench.common import (
     versions,
 )
 from _bench.floor import floor_fit
-from _bench.models import SeededSkorch, SmallCNN, seeded_module
+from _bench.models import SeededSkorch, SmallCNN, fixed_epochs_mlp_classifier, seeded_module
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from skorch.helper import predefined_split
 
@@ -211,21 +210,14 @@ METHODS = {
 
 
 def make_mlp_classifier(epochs, seed):
-    """scikit-learn's MLPClassifier with the same layer, optimizer, batches and epochs.
-
-    It trains on the fit rows, validates on nothing and never stops early; its ``alpha``
-    (L2 penalty) stands in for Adam's weight decay.
-    """
-    return MLPClassifier(
+    """scikit-learn's MLPClassifier with the same layer, optimizer, batches and epochs."""
+    return fixed_epochs_mlp_classifier(
         HIDDEN_LAYER_SIZES,
-        solver="adam",
-        learning_rate_init=LR,
-        alpha=WEIGHT_DECAY,
+        lr=LR,
+        weight_decay=WEIGHT_DECAY,
         batch_size=BATCH_SIZE,
-        max_iter=epochs,
-        n_iter_no_change=epochs + 1,
-        tol=0.0,
-        random_state=seed,
+        epochs=epochs,
+        seed=seed,
     )
 
 

@@ -82,9 +82,10 @@ from _bench.tabular import (
     load_table,
     model,
     noise_kind,
-    preprocessor,
     split,
 )
+
+from sklilaw import tabular_preprocessor
 
 TIE = 0.01  # within this of the best accuracy counts as a tie
 IMBALANCED = 0.2  # a data set whose smallest class is under this share of the rows
@@ -98,7 +99,7 @@ def fit_unit(dataset, seed, noise_settings, methods, adult_samples):
     torch.set_num_threads(1)
     table = load_table(dataset, adult_samples)
     X_train, X_test, y_train, y_test = split(table, seed)
-    n_features = preprocessor().fit(X_train).transform(X_train.iloc[:1]).shape[1]
+    n_features = tabular_preprocessor().fit(X_train).transform(X_train.iloc[:1]).shape[1]
     rows = []
     for shift, noise in enumerate(noise_settings):
         y_noisy = add_noise(noise, X_train, y_train, seed)

@@ -10,7 +10,15 @@ from ._loss import FocalLoss, GeneralizedCrossEntropy, LiLAWLoss
 from ._networks import FCN, MLP
 from ._oversampling import OversampledClassifier
 from ._persistence import load_estimator, save_estimator
-from ._weighting import Weights, label_probabilities, lilaw_weights, meta_gradient, meta_update
+from ._preprocessing import tabular_preprocessor
+from ._weighting import (
+    Weights,
+    label_probabilities,
+    lilaw_weights,
+    meta_gradient,
+    meta_update,
+    meta_update_if_finite,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -32,7 +40,9 @@ __all__ = [
     "load_estimator",
     "meta_gradient",
     "meta_update",
+    "meta_update_if_finite",
     "save_estimator",
+    "tabular_preprocessor",
 ]
 
 

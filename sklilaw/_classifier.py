@@ -43,6 +43,7 @@ from ._training import (
     gradients_on,
     implements,
     modules_to_switch,
+    read_batch_values,
 )
 from ._validation import (
     check_dataset_input,
@@ -1010,6 +1011,59 @@ class LiLAWClassifier(NeuralNetClassifier):
     def _backward(self, loss):
         loss.backward()
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's pass over the batches of an epoch, without waiting for the device
+        after every batch.
+
+        skorch reads every batch's loss with ``.item()``, which on a GPU waits for the
+        batch to finish before the next can be queued. Here the per-batch values (the
+        loss, the mean LiLAW weight, the validation accuracy, whether the meta step was
+        taken) are recorded as tensors and read together at the end of the pass; there,
+        a non-finite training loss or a meta step that was not taken is an error that
+        names its epoch and batch (the fit then leaves the estimator as it was).
+
+        Parameters
+        ----------
+        iterator : iterable or None
+            The batches; None: nothing to do.
+        training : bool
+            Whether the batches train.
+        prefix : str
+            ``'train'`` or ``'valid'``, the prefix of the recorded values.
+        step_fn : callable
+            :meth:`train_step` or :meth:`validation_step`.
+        **fit_params
+            Passed to ``step_fn``.
+        """
+        if iterator is None:
+            return
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            self.history.record_batch(prefix + "_loss", step["loss"].detach())
+            self.history.record_batch(prefix + "_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
+        batches = self.history[-1]["batches"][-batch_count:] if batch_count else []
+        read_batch_values(batches)
+        epoch = len(self.history)
+        for number, values in enumerate(batches, 1):
+            if training and not np.isfinite(values["train_loss"]):
+                raise ValueError(
+                    f"Non-finite training loss ({values['train_loss']}) at epoch {epoch}, "
+                    f"batch {number}. Lower lr, scale the features, or check the module."
+                )
+            if not values.pop("meta_step_taken", True):
+                raise ValueError(
+                    f"Meta step at epoch {epoch}, batch {number}: it would make (alpha, "
+                    "beta, delta) non-finite, from non-finite losses or module outputs on "
+                    "the validation batch or from a meta learning rate too large. Lower "
+                    f"meta_lr (now {self.meta_lr}), or check the module's output on the "
+                    "validation data."
+                )
+
     def validation_step(self, batch, **fit_params):
         """skorch's validation step, which also records the batch's accuracy.
 
@@ -1027,7 +1081,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         """
         step = super().validation_step(batch, **fit_params)
         correct = step["y_pred"].argmax(dim=1) == batch[1]
-        self.history.record_batch("valid_acc", correct.float().mean().item())
+        self.history.record_batch("valid_acc", correct.float().mean())
         return step
 
     def train_step_single(self, batch, **fit_params):
@@ -1043,7 +1097,9 @@ class LiLAWClassifier(NeuralNetClassifier):
         Returns
         -------
         dict
-            ``'loss'`` (the weighted mean loss) and ``'y_pred'`` (the logits).
+            ``'loss'`` (the weighted mean loss) and ``'y_pred'`` (the logits). A
+            non-finite loss is found at the end of the epoch (:meth:`run_single_epoch`):
+            checking it here would wait for the device after every batch.
         """
         self._set_training(True)
         Xi, yi, sample_weight, rows = batch
@@ -1055,16 +1111,11 @@ class LiLAWClassifier(NeuralNetClassifier):
             weights, mean_weight, loss_weights = None, 1.0, sample_weight
         else:
             weights = self.criterion_.weights(y_pred, yi, probabilities=probabilities).total
-            mean_weight, loss_weights = weights.detach().mean().item(), weights * sample_weight
+            mean_weight, loss_weights = weights.detach().mean(), weights * sample_weight
         statistics.update_weights(rows, weights)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=loss_weights)
-        if not torch.isfinite(loss):
-            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
-            raise ValueError(
-                f"Non-finite training loss ({loss.item()}) at epoch {epoch}, batch "
-                f"{batch_number}. Lower lr, scale the features, or check the module."
-            )
         self._backward(loss)
+        # a tensor, read with the batch's loss at the end of the epoch (run_single_epoch)
         self.history.record_batch("lilaw_weight", mean_weight)
         return {"loss": loss, "y_pred": y_pred}
 
@@ -1091,7 +1142,9 @@ class LiLAWClassifier(NeuralNetClassifier):
     def meta_step(self, batch, **fit_params):
         """Update ``alpha, beta, delta`` on a validation batch, without a graph.
 
-        The module runs in evaluation mode for this forward pass.
+        The module runs in evaluation mode for this forward pass. A step that would make
+        a parameter non-finite is not taken, and the end of the epoch says so
+        (:meth:`run_single_epoch`).
 
         Parameters
         ----------
@@ -1104,21 +1157,16 @@ class LiLAWClassifier(NeuralNetClassifier):
         self._set_training(False)
         with torch.no_grad():
             y_pred = self.infer(Xv, **fit_params)
-        try:
-            self.criterion_.meta_step(
-                y_pred,
-                yv,
-                sample_weight,
-                lr=self.meta_lr,
-                weight_decay=self.meta_weight_decay,
-                reduce_gradient=self._reduce_meta_gradient,
-            )
-        except ValueError as exc:
-            epoch, batch_number = len(self.history), len(self.history[-1, "batches"])
-            raise ValueError(
-                f"Meta step at epoch {epoch}, batch {batch_number}: {exc} Lower meta_lr "
-                f"(now {self.meta_lr}), or check the module's output on the validation data."
-            ) from exc
+        taken = self.criterion_.meta_step(
+            y_pred,
+            yv,
+            sample_weight,
+            lr=self.meta_lr,
+            weight_decay=self.meta_weight_decay,
+            reduce_gradient=self._reduce_meta_gradient,
+            check_finite=False,
+        )
+        self.history.record_batch("meta_step_taken", taken)
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Mean per-sample loss, each sample's loss multiplied by ``sample_weight``.

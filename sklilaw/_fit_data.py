@@ -66,6 +66,8 @@ class TrainingData(NamedTuple):
 
 # values copied to the device at a time when in-memory data become tensors
 _COPY_SIZE = 1 << 22
+# the network dtypes an array can be used in place for
+_NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
 
 
 class _InMemory:
@@ -96,15 +98,31 @@ class _InMemory:
         return _source_of_arrays(X_val, device), y_val
 
     def take(self, rows, *columns, dtype):
-        # copied a block of rows at a time: no full copy of X[rows] in X's own dtype beside
-        # the tensor (read-only inputs, memory maps, are fine: X[part] is a copy)
-        X = torch.empty((len(rows), *self.X.shape[1:]), dtype=dtype, device=self.device)
-        block = max(1, _COPY_SIZE // max(1, int(np.prod(self.X.shape[1:]))))
-        for start in range(0, len(rows), block):
-            part = self.X[rows[start : start + block]]
-            X[start : start + len(part)].copy_(torch.from_numpy(part))
+        if self._shareable(rows, dtype):
+            # all rows in order, on the CPU, already in the network's dtype: the tensor
+            # is the caller's array itself (batches are copies; nothing writes to it)
+            X = torch.from_numpy(self.X)
+        else:
+            # copied a block of rows at a time: no full copy of X[rows] in X's own dtype
+            # beside the tensor (read-only inputs, memory maps, are fine: X[part] is a copy)
+            X = torch.empty((len(rows), *self.X.shape[1:]), dtype=dtype, device=self.device)
+            block = max(1, _COPY_SIZE // max(1, int(np.prod(self.X.shape[1:]))))
+            for start in range(0, len(rows), block):
+                part = self.X[rows[start : start + block]]
+                X[start : start + len(part)].copy_(torch.from_numpy(part))
         return torch.utils.data.TensorDataset(
             X, *(torch.tensor(column, device=self.device) for column in columns)
+        )
+
+    def _shareable(self, rows, dtype):
+        X = self.X
+        return (
+            torch.device(self.device).type == "cpu"
+            and X.dtype == _NUMPY_DTYPES.get(dtype)
+            and X.flags.c_contiguous
+            and X.flags.writeable  # torch warns about read-only arrays
+            and len(rows) == len(X)
+            and np.array_equal(rows, np.arange(len(X)))
         )
 
 

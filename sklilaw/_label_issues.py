@@ -231,11 +231,15 @@ def label_issues_of_fit(classes, meta_params, statistics, data, valid_probabilit
         frame = label_issue_frame(valid_probabilities, data.y_valid, classes, meta_params)
         parts.append(frame.assign(in_validation=True))
     rows = np.concatenate([data.train_rows, data.valid_rows])
-    frame = pd.concat(parts, ignore_index=True).iloc[np.argsort(rows)].reset_index(drop=True)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if np.any(np.diff(rows) < 0):  # in the order of X, with one copy of the table
+        order = np.argsort(rows, kind="stable")
+        frame, rows = frame.take(order), rows[order]
+    frame.index = pd.RangeIndex(len(frame))
     if data.synthetic is not None:
-        frame["synthetic"] = data.synthetic[np.sort(rows)]
+        frame["synthetic"] = data.synthetic[rows]
     if index is not None:  # a refit may train on some of the rows only
-        frame.index = index[np.sort(rows)]
+        frame.index = index[rows]
     return frame
 
 

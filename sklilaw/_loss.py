@@ -14,6 +14,7 @@ from ._weighting import (
     lilaw_weights,
     meta_gradient,
     meta_update,
+    meta_update_if_finite,
 )
 
 
@@ -129,6 +130,7 @@ class LiLAWLoss(nn.Module):
     >>> optimizer.step()
     >>> with torch.no_grad():
     ...     criterion.meta_step(model(X_val), y_val, lr=0.01, weight_decay=0.01)
+    tensor(True)
     >>> criterion.alpha != 2.0
     True
 
@@ -241,7 +243,15 @@ class LiLAWLoss(nn.Module):
 
     @torch.no_grad()
     def meta_step(
-        self, logits, target, sample_weight=None, *, lr, weight_decay, reduce_gradient=None
+        self,
+        logits,
+        target,
+        sample_weight=None,
+        *,
+        lr,
+        weight_decay,
+        reduce_gradient=None,
+        check_finite=True,
     ):
         """One meta step of ``alpha, beta, delta`` on a validation batch.
 
@@ -264,6 +274,16 @@ class LiLAWLoss(nn.Module):
             all the processes, so that ``alpha, beta, delta`` stay the same on every
             process and are those of one process on the whole batch, however unevenly
             the rows are shared out.
+        check_finite : bool, default=True
+            Raise a ``ValueError`` for a step that would make a parameter non-finite
+            (:func:`~sklilaw.meta_update`). ``False`` skips such a step and says so in the
+            returned tensor instead, without a synchronisation of the device
+            (:func:`~sklilaw.meta_update_if_finite`).
+
+        Returns
+        -------
+        torch.Tensor of dtype bool, shape ()
+            Whether the step was taken (always true with ``check_finite``).
         """
         losses = self.per_sample_loss(logits, target).float()
         if sample_weight is not None:
@@ -274,4 +294,7 @@ class LiLAWLoss(nn.Module):
             n_rows = len(losses)
             summed = reduce_gradient(torch.cat([grad * n_rows, grad.new_tensor([n_rows])]))
             grad = summed[:3] / summed[3]
-        meta_update(self.meta_params, grad, lr, weight_decay)
+        if check_finite:
+            meta_update(self.meta_params, grad, lr, weight_decay)
+            return torch.tensor(True, device=self.meta_params.device)
+        return meta_update_if_finite(self.meta_params, grad, lr, weight_decay)

@@ -47,6 +47,22 @@ def gradients_on():
         yield
 
 
+def read_batch_values(batches):
+    """Replace the tensors among the recorded values of ``batches`` (dicts of skorch's
+    history) by Python numbers, all read from the device at once."""
+    keys = [
+        (i, key)
+        for i, values in enumerate(batches)
+        for key, value in values.items()
+        if isinstance(value, torch.Tensor)
+    ]
+    if not keys:
+        return
+    read = torch.stack([batches[i][key].double() for i, key in keys]).tolist()
+    for (i, key), value in zip(keys, read, strict=True):
+        batches[i][key] = bool(value) if batches[i][key].dtype == torch.bool else value
+
+
 def implements(handler):
     """Whether the callback's bound method ``handler`` is not skorch's no-op."""
     return getattr(handler, "__func__", None) is not getattr(Callback, handler.__name__, None)

@@ -10,7 +10,8 @@ Everything here works on tensors and knows nothing about skorch or scikit-learn:
   to ``(alpha, beta, delta)``; it needs no graph through the network, because ``a``,
   ``m`` and ``l_i`` do not depend on the three scalars;
 * :func:`meta_update` takes the plain gradient-descent step with weight decay and then
-  applies the clamps ``alpha >= 1`` and ``delta >= beta``.
+  applies the clamps ``alpha >= 1`` and ``delta >= beta`` (:func:`meta_update_if_finite`
+  the same without waiting for the device to say whether the step was finite).
 
 The meta parameters are held in one tensor of shape ``(3,)`` in the order
 ``(alpha, beta, delta)``.
@@ -185,6 +186,41 @@ def meta_gradient(p_label, p_max, losses, meta_params):
         return torch.mv(d_weights, scaled_losses) / len(losses)
 
 
+def meta_update_if_finite(meta_params, grad, lr, weight_decay):
+    """:func:`meta_update` without a synchronisation: the step is taken only if finite.
+
+    The same step and clamps, in place, but a step that would make a parameter infinite
+    or NaN leaves ``meta_params`` as they were instead of raising, and the answer stays a
+    tensor on their device: a training loop on a GPU can read it once per epoch rather
+    than wait for it after every batch.
+
+    Parameters
+    ----------
+    meta_params : torch.Tensor of shape (3,)
+        ``(alpha, beta, delta)``, updated in place.
+    grad : torch.Tensor of shape (3,)
+        From :func:`meta_gradient`.
+    lr, weight_decay : float
+        The meta learning rate and weight decay.
+
+    Returns
+    -------
+    torch.Tensor of dtype bool, shape ()
+        Whether the step was finite, and so taken.
+    """
+    with torch.no_grad():
+        # p - lr * (g + wd * p) == p * (1 - lr * wd) - lr * g
+        if abs(lr) > torch.finfo(meta_params.dtype).max:
+            raise ValueError(f"The meta learning rate {lr} overflows {meta_params.dtype}.")
+        stepped = (meta_params * (1 - lr * weight_decay)).sub_(grad, alpha=lr)
+        finite = torch.isfinite(stepped).all()
+        stepped[ALPHA].clamp_(min=1.0)
+        stepped[DELTA].clamp_(min=stepped[BETA])
+        # one copy: an interrupt leaves the old or the new values
+        meta_params.copy_(torch.where(finite, stepped, meta_params))
+    return finite
+
+
 def meta_update(meta_params, grad, lr, weight_decay):
     """One gradient-descent step on ``(alpha, beta, delta)``, in place, then the clamps.
 
@@ -207,20 +243,13 @@ def meta_update(meta_params, grad, lr, weight_decay):
     torch.Tensor
         ``meta_params``, for chaining.
     """
-    with torch.no_grad():
-        # p - lr * (g + wd * p) == p * (1 - lr * wd) - lr * g
-        if abs(lr) > torch.finfo(meta_params.dtype).max:
-            raise ValueError(f"The meta learning rate {lr} overflows {meta_params.dtype}.")
-        stepped = (meta_params * (1 - lr * weight_decay)).sub_(grad, alpha=lr)
-        if not torch.isfinite(stepped).all():
-            raise ValueError(
-                f"The meta step would make (alpha, beta, delta) non-finite: "
-                f"{stepped.tolist()} from {meta_params.tolist()} with gradient "
-                f"{grad.tolist()}, lr={lr}, weight_decay={weight_decay}. A non-finite "
-                "gradient comes from non-finite losses or model outputs on the validation "
-                "batch; a finite one from a meta learning rate too large."
-            )
-        stepped[ALPHA].clamp_(min=1.0)
-        stepped[DELTA].clamp_(min=stepped[BETA])
-        meta_params.copy_(stepped)  # one copy: an interrupt leaves the old or the new values
+    if not meta_update_if_finite(meta_params, grad, lr, weight_decay):
+        stepped = meta_params * (1 - lr * weight_decay) - lr * grad
+        raise ValueError(
+            f"The meta step would make (alpha, beta, delta) non-finite: "
+            f"{stepped.tolist()} from {meta_params.tolist()} with gradient "
+            f"{grad.tolist()}, lr={lr}, weight_decay={weight_decay}. A non-finite "
+            "gradient comes from non-finite losses or model outputs on the validation "
+            "batch; a finite one from a meta learning rate too large."
+        )
     return meta_params

@@ -1,10 +1,12 @@
-"""The command line: ``sklilaw demo`` and ``sklilaw fairness``."""
+"""The command line: ``sklilaw demo``, ``sklilaw audit`` and ``sklilaw fairness``."""
 
 import os
 import subprocess
 import sys
 
 import matplotlib
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -129,3 +131,82 @@ def test_fairness_help_lists_its_options(capsys):
     out = capsys.readouterr().out
     for option in ("--seeds", "--epochs", "--sensitive", "--n-samples", "--data-home", "--plot"):
         assert option in out
+
+
+# ---------------------------------------------------------------------- sklilaw audit
+def _table_csv(tmp_path, rows=240, **columns):
+    """A small table as a CSV file: numbers, a category, a group, yes/no labels."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=rows)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "kind": rng.choice(["p", "q"], size=rows),
+            "group": rng.choice(["a", "b"], size=rows),
+            "label": np.where(x + rng.normal(scale=0.5, size=rows) > 0, "yes", "no"),
+            **columns,
+        }
+    )
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_audit_prints_the_summary_and_writes_the_html_report(tmp_path, capsys, suffix):
+    data, report = _table_csv(tmp_path), tmp_path / "report.html"
+    if suffix == ".parquet":
+        data = tmp_path / "table.parquet"
+        pd.read_csv(tmp_path / "table.csv").to_parquet(data)
+    main(["audit", str(data), "--target", "label", "--sensitive", "group",
+          "--output", str(report), "--n-boot", "20"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "by group: 60 rows scored" in out and "positive label 'yes'" in out
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    names = [row.split("|")[1].strip() for row in table[1:]]
+    assert names[:3] == [
+        "plain skorch",
+        "LiLAWClassifier()",
+        "LiLAWClassifier(noise_handling='auto')",
+    ]
+    assert any(name.endswith("ThresholdOptimizer(demographic_parity)") for name in names)
+    assert f"written to {report}" in out
+    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--target", "outcome", "--sensitive", "group"], "target column 'outcome' is not in X"),
+        (["--target", "label", "--sensitive", "region"], "unknown columns ['region']"),
+        (["--target", "one", "--sensitive", "group"], "for two classes; the target has 1: ['yes']"),
+        (["--target", "label", "--sensitive", "small"], "'rare' (3 rows) of ['small']"),
+    ],
+)
+def test_audit_names_bad_columns_before_any_training(tmp_path, capsys, argv, message):
+    small = np.where(np.arange(240) < 3, "rare", "common")
+    data = _table_csv(tmp_path, one="yes", small=small)
+    with pytest.raises(SystemExit) as excinfo:
+        main(["audit", str(data), *argv, "--output", str(tmp_path / "r.html")])
+    assert message in str(excinfo.value.code)
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("notes.txt", "hello", "expected a .csv, .tsv or .parquet file, got .txt"),
+        ("one.csv", "only\n1\n2\n", "is not a table of a target and features: it has 1 column"),
+        ("broken.tsv", "\x00\x01\x02", "is not a table of a target and features"),
+        ("broken.parquet", "not parquet", "is not a readable table"),
+        ("missing.csv", None, "is not a file"),
+    ],
+)
+def test_audit_refuses_a_file_that_is_not_a_table(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SystemExit) as excinfo:
+        main(["audit", str(path), "--target", "a", "--sensitive", "b",
+              "--output", str(tmp_path / "r.html")])  # fmt: skip
+    assert message in str(excinfo.value.code)

@@ -26,6 +26,7 @@ MODULES_WITH_EXAMPLES = [
     "sklilaw._loss",
     "sklilaw._networks",
     "sklilaw._oversampling",
+    "sklilaw._preprocessing",
     "sklilaw.datasets",
     "sklilaw.fairness._label_quality",
     "sklilaw.fairness._report",

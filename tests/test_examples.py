@@ -33,10 +33,11 @@ def _no_windows():
     plt.close("all")
 
 
-# the files each loader of sklilaw.datasets reads from $SKLILAW_DATA
+# the files an example reads from $SKLILAW_DATA, by what its source calls to read them
 LOCAL_DATA = {
     "load_adult": [Path("adult", "adult.test")],
     "load_ecg5000": [Path("ecg5000", "ECG5000_TRAIN.txt"), Path("ecg5000", "ECG5000_TEST.txt")],
+    '"tabular"': [Path("tabular", "wa_churn.csv")],
 }
 
 
@@ -169,6 +170,37 @@ def check_ecg5000(g):
     for model in models.values():
         proba = model.predict_proba(g["X_test"])
         np.testing.assert_allclose(model.predict_proba(g["X_test"][7:9]), proba[7:9], atol=1e-6)
+
+
+def check_fairness_audit(g):
+    result, table = g["result"], g["table"]
+    # the default models, then the mitigations
+    assert list(result.reports)[:3] == [
+        "plain skorch",
+        "LiLAWClassifier()",
+        "LiLAWClassifier(noise_handling='auto')",
+    ]
+    # "scores them by group on a held-out quarter"
+    assert result.n_rows == math.ceil(0.25 * len(table))
+    assert list(g["best"].by_group.index) == [0, 1]
+    # "'Yes' (left) is the positive label"
+    assert result.pos_label == "Yes"
+    # "Senior customers leave more often"; "a demographic-parity difference near 0.2";
+    # the mitigation brings it "close to 0", the smallest of all models', "at some accuracy"
+    rates = table.groupby("senior_citizen")["churn"].apply(lambda y: (y == "Yes").mean())
+    assert rates[1] > rates[0]
+    dp = result.summary["demographic_parity_difference"]
+    assert 0.15 < dp[result.best_model] < 0.25
+    assert dp.idxmin() == g["mitigated"] and dp[g["mitigated"]] < 0.03
+    assert result.summary.loc[g["mitigated"], "accuracy"] < result.summary["accuracy"].max()
+    # "each with its 95% bootstrap interval"
+    assert g["best"].confidence_level == 0.95
+    # "the share of labels it flags per group" on the training rows: the senior customers'
+    # "intervals of the flagged share do not overlap" with the younger customers'
+    quality = result.label_quality.by_group
+    assert quality.loc["overall", "rows"] == len(table) - result.n_rows
+    assert quality.loc["1", "flagged share lower"] > quality.loc["0", "flagged share upper"]
+    assert g["path"].stat().st_size > 10_000  # the figures are in the file
 
 
 def check_fairness_adult(g):
@@ -332,6 +364,7 @@ CHECKS = {
     "plot_early_stopping.py": check_early_stopping,
     "plot_ecg5000.py": check_ecg5000,
     "plot_fairness_adult.py": check_fairness_adult,
+    "plot_fairness_audit.py": check_fairness_audit,
     "plot_fairness_mitigation.py": check_fairness_mitigation,
     "plot_grid_search.py": check_grid_search,
     "plot_linear_probing.py": check_linear_probing,

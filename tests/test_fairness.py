@@ -260,7 +260,7 @@ def test_bad_estimator_labels_and_options_are_named(data, model):
     three = LogisticRegression().fit(X[["x0", "x1"]], np.arange(N) % 3)
     cases = [
         (dict(estimator=LogisticRegression()), "not a fitted classifier: it has no classes_"),
-        (dict(estimator=three, y=np.arange(N) % 3), "binary classifiers; the estimator has 3"),
+        (dict(estimator=three, y=np.arange(N) % 3), "for two classes; the estimator has 3"),
         (dict(pos_label="maybe"), "pos_label='maybe' is not one of the classes"),
         (dict(y=np.where(y == "yes", "yes", "nope")), r"labels the estimator does not know"),
         (dict(y=y[:-1]), "one label per row of X"),

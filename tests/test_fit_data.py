@@ -77,3 +77,23 @@ def test_fit_takes_sensitive_features_as_the_fairness_report_does(iris):
         LiLAWClassifier(**FAST).fit(frame, binary, sensitive_features="sex")
     with pytest.raises(ValueError, match="names columns, but X is not a DataFrame"):
         LiLAWClassifier(**FAST).fit(X, binary, sensitive_features="group")
+
+
+def test_float32_rows_that_all_train_are_used_in_place_not_copied():
+    import torch
+
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y, rows = np.arange(20) % 2, np.arange(20)
+    source = sklilaw._fit_data._InMemory(X, "cpu")
+    in_place = source.take(rows, y, dtype=torch.float32).tensors[0]
+    assert in_place.data_ptr() == X.ctypes.data
+    # a subset, another dtype, a read-only array: copies, X untouched
+    assert source.take(rows[:10], y[:10], dtype=torch.float32).tensors[0].data_ptr() != (
+        X.ctypes.data
+    )
+    assert source.take(rows, y, dtype=torch.float64).tensors[0].dtype == torch.float64
+    X.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns about non-writable arrays
+        copied = source.take(rows, y, dtype=torch.float32).tensors[0]
+    assert copied.data_ptr() != X.ctypes.data and torch.equal(copied, torch.from_numpy(X.copy()))

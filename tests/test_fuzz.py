@@ -153,7 +153,10 @@ def _make_X(values, kind):
         X = pd.DataFrame({"c": pd.Categorical(categories)})
         for j in range(1, values.shape[1]):
             X[f"f{j}"] = values[:, j]
-        values = np.c_[np.zeros(len(values)), values[:, 1:]]
+        # what the estimator reads from column c: the categories' numbers (an infinity
+        # became the largest float64), nothing numeric for strings
+        shown = categories if kind == "categorical-numbers" else np.zeros(len(values))
+        values = np.c_[shown, values[:, 1:]]
     return X, values
 
 

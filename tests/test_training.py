@@ -1,6 +1,7 @@
 """The skorch extension points of LiLAW's training: callbacks, modes, optimizer, log."""
 
 import numpy as np
+import pytest
 import torch
 from sklearn.datasets import load_iris
 from skorch.callbacks import Callback
@@ -108,3 +109,56 @@ def test_the_unweighted_twin_is_training_with_every_epoch_a_warm_up_epoch():
     assert twin.history[:, "mean_weight"] == [1.0] * 3
     assert (twin.alpha_, twin.beta_, twin.delta_) == (2.0, 2.0, 2.0)  # no meta step
     assert LiLAWClassifier(**FAST).fit(X, y).alpha_ != 2.0  # LiLAW's meta steps move it
+
+
+def test_no_host_synchronisation_per_training_batch(monkeypatch):
+    """Nothing reads a tensor's value back to Python per batch (on a GPU each read waits
+    for the device): a fit of 8 times as many batches makes as many reads."""
+    reads = []
+    for name in ("item", "__bool__", "__float__", "__int__"):
+        real = getattr(torch.Tensor, name)
+
+        def reading(self, *args, _real=real, _name=name, **kwargs):
+            reads.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, reading)
+
+    def reads_of_a_fit(batch_size):
+        reads.clear()
+        clf = LiLAWClassifier(max_epochs=3, batch_size=batch_size, random_state=0).fit(X, y)
+        assert len(clf.history) == 3
+        return sorted(reads)
+
+    few, many = reads_of_a_fit(64), reads_of_a_fit(8)  # 2 and 16 training batches per epoch
+    assert many == few
+
+
+class _NoSyncWithinEpoch(Callback):
+    """From the first training batch on, any wait for the device is an error, until the
+    epoch's values are read (``read_batch_values``, patched by the test)."""
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            torch.cuda.set_sync_debug_mode("error")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_no_synchronisation_within_a_cuda_epoch(monkeypatch):
+    from sklilaw import _classifier
+
+    real = _classifier.read_batch_values
+
+    def read_after_the_batches(batches):
+        torch.cuda.set_sync_debug_mode("default")
+        return real(batches)
+
+    monkeypatch.setattr(_classifier, "read_batch_values", read_after_the_batches)
+    try:
+        clf = LiLAWClassifier(
+            max_epochs=3, batch_size=8, device="cuda", callbacks=[("sync", _NoSyncWithinEpoch())]
+        ).fit(X, y)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert len(clf.history) == 3
+    assert clf.history[-1, "train_batch_count"] > 10

@@ -3,6 +3,7 @@
 import math
 
 import torch
+from sklearn.neural_network import MLPClassifier
 from torch import nn
 
 from sklilaw import FCN
@@ -91,3 +92,23 @@ class SeededSkorch:
 
     def predict_proba(self, X):
         return self.net.predict_proba(X)
+
+
+def fixed_epochs_mlp_classifier(hidden_layer_sizes, *, lr, weight_decay, batch_size, epochs,
+                                seed):  # fmt: skip
+    """scikit-learn's MLPClassifier with Adam for exactly ``epochs`` epochs.
+
+    It trains on the rows it is given, validates on nothing and never stops early; its
+    ``alpha`` (L2 penalty) stands in for Adam's weight decay.
+    """
+    return MLPClassifier(
+        hidden_layer_sizes,
+        solver="adam",
+        learning_rate_init=lr,
+        alpha=weight_decay,
+        batch_size=batch_size,
+        max_iter=epochs,
+        n_iter_no_change=epochs + 1,
+        tol=0.0,
+        random_state=seed,
+    )

@@ -2,7 +2,7 @@
 
 Every method is the last step of the same scikit-learn pipeline, the one a user would
 write for a table: numeric columns imputed by their median and standardised, the others
-imputed by their most frequent value and one-hot encoded.
+imputed by their most frequent value and one-hot encoded (`sklilaw.tabular_preprocessor`).
 """
 
 import os
@@ -12,18 +12,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from cleanlab.classification import CleanLearning
-from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, LabelEncoder, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, LabelEncoder
 from skorch.dataset import ValidSplit
 
-from sklilaw import MLP, LiLAWClassifier
+from sklilaw import MLP, LiLAWClassifier, tabular_preprocessor
 from sklilaw.baselines import plain_skorch
 from sklilaw.noise import (
     asymmetric_label_noise,
@@ -94,21 +92,6 @@ def load_table(name, adult_samples=10000):
 DATASETS = [*TABULAR, "adult", "breast_cancer"]
 
 
-def preprocessor():
-    """The pipeline's first step: what a user would write for a table."""
-    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    categories = make_pipeline(
-        SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-    )
-    return ColumnTransformer(
-        [
-            ("numbers", numbers, make_column_selector(dtype_include="number")),
-            ("categories", categories, make_column_selector(dtype_exclude="number")),
-        ]
-    )
-
-
 def split(table, seed):
     """Stratified 75/25 split of the rows, seeded."""
     return train_test_split(
@@ -154,7 +137,7 @@ def add_noise(noise, X, y, seed):
         if kind == "inst-lr"
         else HistGradientBoostingClassifier(random_state=seed)
     )
-    model = make_pipeline(preprocessor(), shaper)
+    model = make_pipeline(tabular_preprocessor(), shaper)
     return instance_dependent_label_noise(X, y, rate, estimator=model, random_state=seed)[0]
 
 
@@ -197,4 +180,4 @@ PEERS = [name for name in METHODS if name != PREVIOUS_DEFAULT]
 
 def model(method, seed, n_features, n_classes):
     """The method as a pipeline behind the shared preprocessing."""
-    return make_pipeline(preprocessor(), METHODS[method](seed, n_features, n_classes))
+    return make_pipeline(tabular_preprocessor(), METHODS[method](seed, n_features, n_classes))

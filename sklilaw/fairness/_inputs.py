@@ -22,17 +22,26 @@ def positive_label(estimator, pos_label):
         raise ValueError(
             f"{type(estimator).__name__} is not a fitted classifier: it has no classes_."
         )
+    return positive_class(classes, pos_label, "the estimator")
+
+
+def positive_class(classes, pos_label, owner):
+    """The positive one of two ``classes`` (``owner``'s, named in the errors):
+    ``pos_label``, also given as a class's text (as typed on a command line), by default
+    the last class."""
     if len(classes) != 2:
         raise ValueError(
-            f"Fairness metrics here are for binary classifiers; the estimator has "
-            f"{len(classes)} classes: {list(classes)[:10]}."
+            f"Fairness metrics here are for two classes; {owner} has {len(classes)}: "
+            f"{list(classes)[:10]}."
         )
     if pos_label is None:
-        pos_label = classes[-1]
-        return pos_label.item() if isinstance(pos_label, np.generic) else pos_label
-    if pos_label not in classes:
-        raise ValueError(f"pos_label={pos_label!r} is not one of the classes {list(classes)}.")
-    return pos_label
+        positive = classes[-1]
+    else:
+        matches = [c for c in classes if c == pos_label or str(c) == str(pos_label)]
+        if not matches:
+            raise ValueError(f"pos_label={pos_label!r} is not one of the classes {list(classes)}.")
+        positive = matches[0]
+    return positive.item() if isinstance(positive, np.generic) else positive
 
 
 def binary_outcomes(estimator, X, y, pos_label):

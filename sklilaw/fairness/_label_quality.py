@@ -5,8 +5,9 @@ import pandas as pd
 
 from .._validation import sensitive_groups
 from ..plotting import _pyplot
+from ._bootstrap import group_codes, interval, resampled_sums
 from ._inputs import two_or_more_groups
-from ._report import _group_labels, _metric_frame, _table
+from ._report import _ci_quantiles, _group_labels, _metric_frame, _table
 
 FLAGGED_SHARE = "flagged share"
 MEAN_LABEL_QUALITY = "mean label_quality"
@@ -24,19 +25,22 @@ class LabelQualityReport:
     Parameters
     ----------
     metric_frame : fairlearn.metrics.MetricFrame
-        The two metrics, overall and per group (bootstrapped for intervals).
+        The two metrics, overall and per group.
     rows : pandas.Series
         Number of rows per group label, and ``'overall'``.
     flagged : pandas.DataFrame
         Counts of the flagged rows by group and (given, predicted) label.
     confidence_level : float or None
         Coverage of the bootstrap intervals, None without a bootstrap.
+    bounds : dict or None
+        With a bootstrap, ``{'lower': (overall, by_group), 'upper': (overall, by_group)}``
+        shaped as ``metric_frame.overall`` and ``metric_frame.by_group``.
 
     Attributes
     ----------
     metric_frame : fairlearn.metrics.MetricFrame
         fairlearn's object (``y_true``: ``label_quality``, ``y_pred``:
-        ``is_label_issue``), bootstrapped when ``n_boot`` was given.
+        ``is_label_issue``).
     by_group : pandas.DataFrame
         An ``overall`` row, then one row per group: ``rows``, ``flagged share``,
         ``mean label_quality`` and, with a bootstrap, ``lower`` and ``upper`` bounds of
@@ -48,18 +52,17 @@ class LabelQualityReport:
         Coverage of the bootstrap intervals, None without a bootstrap.
     """
 
-    def __init__(self, metric_frame, rows, flagged, confidence_level):
+    def __init__(self, metric_frame, rows, flagged, confidence_level, bounds):
         self.metric_frame = metric_frame
         self.flagged = flagged
         self.confidence_level = confidence_level
         groups = metric_frame.by_group.dropna(how="all").index
         table = _table(metric_frame.overall, metric_frame.by_group, groups)
         table.insert(0, "rows", rows.reindex(table.index).to_numpy())
-        if confidence_level is not None:
-            for i, bound in enumerate(("lower", "upper")):
-                bounds = _table(metric_frame.overall_ci[i], metric_frame.by_group_ci[i], groups)
-                for name in _METRICS:
-                    table[f"{name} {bound}"] = bounds[name]
+        for bound, (overall, by_group) in (bounds or {}).items():
+            bound_table = _table(overall, by_group, groups)
+            for name in _METRICS:
+                table[f"{name} {bound}"] = bound_table[name]
         self.by_group = table
 
     def to_markdown(self):
@@ -152,8 +155,11 @@ def label_quality_by_group(
     groups = two_or_more_groups(sensitive_groups(sensitive_features, X, len(issues)))
     quality = issues["label_quality"].to_numpy(dtype=np.float64)
     flagged = issues["is_label_issue"].to_numpy(dtype=bool)
-    boot = (n_boot, confidence_level, random_state)
-    frame = _metric_frame(_METRICS, quality, flagged.astype(int), groups, *boot)
+    frame = _metric_frame(_METRICS, quality, flagged.astype(int), groups, None, None, None)
+    bounds = None
+    if n_boot is not None:
+        bounds = _bootstrap_bounds(frame, groups, quality, flagged, n_boot, confidence_level,
+                                   random_state)  # fmt: skip
     keys = pd.MultiIndex.from_frame(groups) if groups.shape[1] > 1 else groups.iloc[:, 0]
     labels = pd.Index(_group_labels(keys), name=", ".join(map(str, groups.columns)))
     rows = pd.Series(labels).value_counts()
@@ -164,4 +170,24 @@ def label_quality_by_group(
         rownames=[labels.name],
         colnames=["given_label", "predicted_label"],
     )
-    return LabelQualityReport(frame, rows, by_class, None if n_boot is None else confidence_level)
+    confidence = None if n_boot is None else confidence_level
+    return LabelQualityReport(frame, rows, by_class, confidence, bounds)
+
+
+def _bootstrap_bounds(frame, groups, quality, flagged, n_boot, confidence_level, random_state):
+    """Bounds of the two means by group and overall, rows resampled as fairlearn does."""
+    _ci_quantiles(confidence_level)
+    index = frame.by_group.index
+    values = np.column_stack([np.ones_like(quality), flagged, quality])
+    sums = resampled_sums(group_codes(groups, index), len(index), values, n_boot, random_state)
+    bounds = {}
+    for i, bound in enumerate(("lower", "upper")):
+        overall = pd.Series(np.nan, index=frame.overall.index, dtype=float)
+        by_group = pd.DataFrame(np.nan, index=index, columns=frame.by_group.columns)
+        for column, name in enumerate(_METRICS, start=1):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                by_group[name] = interval(sums[..., column] / sums[..., 0], confidence_level)[i]
+                total = sums.sum(axis=1)
+                overall[name] = interval(total[:, column] / total[:, 0], confidence_level)[i]
+        bounds[bound] = (overall, by_group)
+    return bounds

@@ -74,10 +74,13 @@ DISPARITIES = {
     ),
     "worst_group_accuracy": (accuracy_score_group_min, "accuracy", "group_min"),
 }
-_DISPARITY_BASES = {
-    name: DEFAULT_METRICS[name]
-    for name in ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
-}
+# the disparities an audit sets against accuracy (its summary, its trade-off figure)
+TRADE_OFF_DISPARITIES = [
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "true_positive_rate_difference",
+    "false_positive_rate_difference",
+]
 
 PENALTIES = {
     "demographic_parity_difference": demographic_parity_difference,

@@ -1,7 +1,6 @@
 """The fairness report: fairlearn's MetricFrame and disparities, laid out as tables and plots;
 several classifiers' reports side by side."""
 
-import math
 from numbers import Real
 
 import numpy as np
@@ -10,8 +9,9 @@ from fairlearn.metrics import MetricFrame
 
 from .._validation import sensitive_groups
 from ..plotting import _pyplot
+from ._bootstrap import confusion_metrics, confusion_sums, group_codes, interval, resampled_sums
 from ._inputs import binary_outcomes, two_or_more_groups
-from ._metrics import _DISPARITY_BASES, DEFAULT_METRICS, DISPARITIES
+from ._metrics import DEFAULT_METRICS, DISPARITIES
 
 OVERALL = "overall"
 ACROSS_GROUPS = "across groups"
@@ -48,7 +48,7 @@ class FairnessReport:
     Parameters
     ----------
     metric_frame : fairlearn.metrics.MetricFrame
-        The metrics, overall and per group (bootstrapped for intervals).
+        The metrics, overall and per group.
     disparities : pandas.DataFrame
         One row per key of :data:`DISPARITIES`, columns ``value`` (and with a bootstrap
         ``lower``, ``upper``).
@@ -56,11 +56,16 @@ class FairnessReport:
         The label counted as positive.
     confidence_level : float or None
         Coverage of the bootstrap intervals, None without a bootstrap.
+    bounds : dict or None
+        With a bootstrap, ``{'lower': (overall, by_group), 'upper': (overall, by_group)}``
+        shaped as ``metric_frame.overall`` and ``metric_frame.by_group``.
 
     Attributes
     ----------
     metric_frame : fairlearn.metrics.MetricFrame
         fairlearn's object, for anything the report does not show.
+    bounds : dict or None
+        The bounds of the bootstrap intervals, as given.
     pos_label : object
         The label counted as positive (selection rate, true and false positive rates).
     confidence_level : float or None
@@ -80,11 +85,12 @@ class FairnessReport:
         The lowest accuracy of a group.
     """
 
-    def __init__(self, metric_frame, disparities, pos_label, confidence_level):
+    def __init__(self, metric_frame, disparities, pos_label, confidence_level, bounds):
         self.metric_frame = metric_frame
         self.disparities = disparities
         self.pos_label = pos_label
         self.confidence_level = confidence_level
+        self.bounds = bounds
         for name in DISPARITIES:
             setattr(self, name, float(disparities.loc[name, "value"]))
 
@@ -109,10 +115,8 @@ class FairnessReport:
         """``{'value': table, 'lower': table, 'upper': table}`` (bounds with a bootstrap)."""
         groups = self._groups()
         tables = {"value": _table(self.overall, self.by_group, groups)}
-        if self.confidence_level is not None:
-            overall, by_group = self.metric_frame.overall_ci, self.metric_frame.by_group_ci
-            for i, bound in enumerate(("lower", "upper")):
-                tables[bound] = _table(overall[i], by_group[i], groups)
+        for bound, (overall, by_group) in (self.bounds or {}).items():
+            tables[bound] = _table(overall, by_group, groups)
         return tables
 
     def to_frame(self):
@@ -249,18 +253,56 @@ def _metric_frame(metrics, y_true, y_pred, groups, n_boot, confidence_level, ran
     )
 
 
-def _disparities(y_true, y_pred, groups, base_frame):
-    """fairlearn's disparity metrics, with intervals from ``base_frame``'s bootstrap."""
-    rows = {}
-    for name, (function, base, method) in DISPARITIES.items():
-        value = function(y_true, y_pred, sensitive_features=groups)
-        lower = upper = math.nan
-        if base_frame is not None and base is not None:
-            ci = getattr(base_frame, f"{method}_ci")()
-            lower, upper = ci[0][base], ci[1][base]
-        rows[name] = {"value": value, "lower": lower, "upper": upper}
-    frame = pd.DataFrame.from_dict(rows, orient="index").astype(float)
-    return frame if base_frame is not None else frame[["value"]]
+def _disparity_values(y_true, y_pred, groups):
+    """fairlearn's disparity metrics: ``{name: value}``."""
+    return {
+        name: function(y_true, y_pred, sensitive_features=groups)
+        for name, (function, _, _) in DISPARITIES.items()
+    }
+
+
+_ACROSS = {
+    "difference": lambda by_group: np.nanmax(by_group, axis=-1) - np.nanmin(by_group, axis=-1),
+    "ratio": lambda by_group: np.nanmin(by_group, axis=-1) / np.nanmax(by_group, axis=-1),
+    "group_min": lambda by_group: np.nanmin(by_group, axis=-1),
+}
+
+
+def _bootstrap(metrics, frame, y_true, y_pred, groups, n_boot, confidence_level, random_state):
+    """Interval bounds of the metrics and the disparities: ``(bounds, disparity bounds)``.
+
+    The default metrics and the disparities' base metrics from per-group counts of
+    fairlearn's resamples (:mod:`._bootstrap`); any other metric by fairlearn's own
+    bootstrap. Both draw the same resamples.
+    """
+    _ci_quantiles(confidence_level)
+    index = frame.by_group.index
+    codes = group_codes(groups, index)
+    sums = resampled_sums(codes, len(index), confusion_sums(y_true, y_pred), n_boot, random_state)
+    by_group, overall = confusion_metrics(sums), confusion_metrics(sums.sum(axis=1))
+    known = [name for name, f in metrics.items() if DEFAULT_METRICS.get(name) is f]
+    other = {name: f for name, f in metrics.items() if name not in known}
+    other_frame = None
+    if other:
+        boot = (n_boot, confidence_level, random_state)
+        other_frame = _metric_frame(other, y_true, y_pred, groups, *boot)
+    bounds = {}
+    for i, bound in enumerate(("lower", "upper")):
+        overall_bound = pd.Series(np.nan, index=frame.overall.index, dtype=float)
+        group_bound = pd.DataFrame(np.nan, index=index, columns=frame.by_group.columns)
+        for name in known:
+            overall_bound[name] = interval(overall[name], confidence_level)[i]
+            group_bound[name] = interval(by_group[name], confidence_level)[i]
+        for name in other:
+            overall_bound[name] = other_frame.overall_ci[i][name]
+            group_bound[name] = other_frame.by_group_ci[i][name]
+        bounds[bound] = (overall_bound, group_bound)
+    disparity_bounds = {}
+    for name, (_, base, method) in DISPARITIES.items():
+        if base is not None:
+            across = _ACROSS[method](by_group[base])
+            disparity_bounds[name] = interval(across, confidence_level)
+    return bounds, disparity_bounds
 
 
 def fairness_report(
@@ -329,20 +371,36 @@ def fairness_report(
     """
     groups = two_or_more_groups(sensitive_groups(sensitive_features, X, len(X)))
     y_true, y_pred, pos_label = binary_outcomes(estimator, X, y, pos_label)
-    boot = (n_boot, confidence_level, random_state)
-    frame = _metric_frame(metrics or DEFAULT_METRICS, y_true, y_pred, groups, *boot)
-    base_frame = None
-    if n_boot is not None:
-        # the default metrics include the disparities' base metrics: one bootstrap
-        base_frame = (
-            frame
-            if metrics is None
-            else _metric_frame(_DISPARITY_BASES, y_true, y_pred, groups, *boot)
-        )
-    disparities = _disparities(y_true, y_pred, groups, base_frame)
-    return FairnessReport(
-        frame, disparities, pos_label, None if n_boot is None else confidence_level
+    return report_of_predictions(
+        y_true,
+        y_pred,
+        groups,
+        pos_label,
+        metrics=metrics,
+        n_boot=n_boot,
+        confidence_level=confidence_level,
+        random_state=random_state,
     )
+
+
+def report_of_predictions(
+    y_true, y_pred, groups, pos_label, *, metrics, n_boot, confidence_level, random_state
+):
+    """:func:`fairness_report` of predictions already made: 0/1 ``y_true`` and ``y_pred``
+    (1 for ``pos_label``), ``groups`` as :func:`~sklilaw._validation.sensitive_groups`
+    returns them."""
+    metrics = metrics or DEFAULT_METRICS
+    frame = _metric_frame(metrics, y_true, y_pred, groups, None, None, None)
+    disparities = pd.DataFrame({"value": _disparity_values(y_true, y_pred, groups)}, dtype=float)
+    if n_boot is None:
+        return FairnessReport(frame, disparities, pos_label, None, None)
+    bounds, disparity_bounds = _bootstrap(
+        metrics, frame, y_true, y_pred, groups, n_boot, confidence_level, random_state
+    )
+    disparities["lower"] = disparities["upper"] = np.nan
+    for name, (lower, upper) in disparity_bounds.items():
+        disparities.loc[name, ["lower", "upper"]] = lower, upper
+    return FairnessReport(frame, disparities, pos_label, confidence_level, bounds)
 
 
 def compare_fairness(estimators, X, y, *, sensitive_features, **kwargs):
