@@ -204,6 +204,12 @@ def _passed_options(args):
 
 def report(results, args):
     import pandas as pd
+    import sklearn
+    import skorch
+    import torch
+    from _bench.common import command_line, commit, versions
+
+    import sklilaw
 
     frame = pd.DataFrame(results)
     columns = ["seconds", "added_mb", "data_mb", "device_peak_mb"]
@@ -235,6 +241,10 @@ def report(results, args):
     )
     return "\n".join(
         [
+            "# Scaling with the rows: LiLAW against its floor\n\n"
+            f"{versions(torch, skorch, sklearn, sklilaw)}; "
+            f"command: `{command_line()}`; commit {commit()}.",
+            "",
             header,
             "",
             *lines,
