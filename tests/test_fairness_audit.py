@@ -90,6 +90,20 @@ def test_cross_validation_scores_every_row_once_and_test_data_its_rows(table):
         _audit(train, test_data=(test, "label"), cv=3)
 
 
+def test_groups_with_few_scored_outcomes_are_named(table, tmp_path):
+    train, test = table.iloc[:300], table.iloc[300:]
+    result = _audit(train, test_data=(test, "label"), mitigate=False)
+    outcomes = pd.crosstab(test["group"], test["label"])
+    expected = outcomes[outcomes.min(axis=1) < 10]
+    assert len(expected)  # the fixture's test rows have such a group
+    assert result.few_outcomes.index.tolist() == expected.index.tolist()
+    assert result.few_outcomes["positives"].tolist() == expected["yes"].tolist()
+    assert result.few_outcomes["negatives"].tolist() == expected["no"].tolist()
+    assert "fewer than 10 scored rows of a label" in result.to_markdown()
+    result.to_html(tmp_path / "audit.html")
+    assert "Few outcomes:" in (tmp_path / "audit.html").read_text(encoding="utf-8")
+
+
 def test_the_same_random_state_gives_the_same_audit(table):
     first, second = _audit(table, random_state=3), _audit(table, random_state=3)
     pd.testing.assert_frame_equal(first.to_frame(), second.to_frame())
@@ -200,8 +214,10 @@ def test_the_html_report_is_well_formed_self_contained_and_complete(table, tmp_p
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
     assert not re.search(r"(https?:)?//\w", text)  # no external resource
     assert parser.sources and all(s.startswith("data:image/png;base64,") for s in parser.sources)
-    # the summary, per model its metrics and its disparities, the label quality
-    assert parser.tags.count("table") == 1 + 2 * len(result.reports) + 1
+    # the summary, the groups with few outcomes (when any), per model its metrics and its
+    # disparities, the label quality
+    few = 1 if len(result.few_outcomes) else 0
+    assert parser.tags.count("table") == 1 + few + 2 * len(result.reports) + 1
     assert parser.tags.count("img") == 3  # trade-off, by group, label quality
     for name in result.reports:
         assert name in page

@@ -22,11 +22,17 @@ from ..baselines import plain_skorch
 from ._html import plot_trade_off, write_html
 from ._inputs import positive_class, two_or_more_groups
 from ._label_quality import label_quality_by_group
-from ._metrics import TRADE_OFF_DISPARITIES
+from ._metrics import FEW_OUTCOMES, TRADE_OFF_DISPARITIES
 from ._report import _ci_quantiles, _group_labels, report_of_predictions
 
 # fairlearn's post-processing of the most accurate model, one per constraint
 MITIGATION_CONSTRAINTS = ("demographic_parity", "equalized_odds")
+
+
+_FEW_OUTCOMES_NOTE = (
+    f"Groups with fewer than {FEW_OUTCOMES} scored rows of a label: their true or false "
+    "positive rates, and the differences and ratios of them, rest on a handful of rows."
+)
 
 
 def default_models(random_state=0):
@@ -78,8 +84,8 @@ class Audit:
 
     Parameters
     ----------
-    reports, summary, label_quality, best_model, pos_label, sensitive, evaluation, n_rows
-        As the attributes of the same names.
+    reports, summary, label_quality, best_model, pos_label, sensitive : see Attributes
+    evaluation, n_rows, few_outcomes : see Attributes
 
     Attributes
     ----------
@@ -104,11 +110,16 @@ class Audit:
     evaluation : str
         How the predictions were scored (cross-validation, a held-out share, a test set).
     n_rows : int
-        Rows of the data audited.
+        Rows scored.
+    few_outcomes : pandas.DataFrame
+        The groups with fewer than ``FEW_OUTCOMES`` (10) scored rows of either label
+        (columns ``positives``, ``negatives``): their true or false positive rate rests
+        on a handful of rows, and so may any difference or ratio of it (an equalized
+        odds difference of 1 often comes from such a group).
     """
 
     def __init__(self, reports, summary, label_quality, best_model, pos_label, sensitive,
-                 evaluation, n_rows):  # fmt: skip
+                 evaluation, n_rows, few_outcomes):  # fmt: skip
         self.reports = reports
         self.summary = summary
         self.label_quality = label_quality
@@ -117,6 +128,7 @@ class Audit:
         self.sensitive = sensitive
         self.evaluation = evaluation
         self.n_rows = n_rows
+        self.few_outcomes = few_outcomes
 
     def to_frame(self):
         """Every model's report in one long table.
@@ -146,6 +158,8 @@ class Audit:
             "",
             self.summary.to_markdown(floatfmt=".3f"),
         ]
+        if len(self.few_outcomes):
+            parts += ["", _FEW_OUTCOMES_NOTE, "", self.few_outcomes.to_markdown()]
         for name, report in self.reports.items():
             parts += ["", f"## {name}", "", report.to_markdown()]
         if self.label_quality is not None:
@@ -313,8 +327,13 @@ def audit(
     }
     summary = _summary(reports, seconds)
     quality = _label_quality(table, splits, fitted, models, n_boot, confidence_level, random_state)
+    outcomes = pd.crosstab(table.group_labels(scored), table.y[scored]).reindex(
+        columns=[1, 0], fill_value=0
+    )
+    outcomes = outcomes.set_axis(["positives", "negatives"], axis=1).rename_axis("group")
+    few = outcomes[outcomes.min(axis=1) < FEW_OUTCOMES]
     return Audit(reports, summary, quality, best, table.pos_label,
-                 table.groups.columns.tolist(), evaluation, len(scored))  # fmt: skip
+                 table.groups.columns.tolist(), evaluation, len(scored), few)  # fmt: skip
 
 
 class _AuditData:

@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 
 from ..plotting import _pyplot
-from ._metrics import TRADE_OFF_DISPARITIES
+from ._metrics import FEW_OUTCOMES, TRADE_OFF_DISPARITIES
 from ._report import OVERALL
 
 BY_GROUP_METRICS = ["accuracy", "selection_rate", "true_positive_rate", "false_positive_rate"]
@@ -39,14 +39,21 @@ def plot_trade_off(summary, *, figsize=None):
 
 def plot_by_group(reports, *, figsize=None):
     """Selection rate, true and false positive rates and accuracy by group, one bar per
-    model, with the bootstrap intervals."""
+    model, with the bootstrap intervals.
+
+    Up to four groups, the metrics side by side; more, one metric per row, as wide as
+    the groups need.
+    """
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(BY_GROUP_METRICS), squeeze=False,
-                             figsize=figsize or (3.4 * len(BY_GROUP_METRICS), 3.8))  # fmt: skip
     tables = {name: report._tables() for name, report in reports.items()}
     groups = next(iter(tables.values()))["value"].index[1:]
+    stacked = len(groups) > 4
+    n = len(BY_GROUP_METRICS)
+    shape = (n, 1) if stacked else (1, n)
+    size = (min(16, 3 + 1.2 * len(groups)), 2.8 * n) if stacked else (3.4 * n, 3.8)
+    fig, axes = plt.subplots(*shape, squeeze=False, figsize=figsize or size)
     width = 0.8 / len(reports)
-    for ax, metric in zip(axes[0], BY_GROUP_METRICS, strict=True):
+    for ax, metric in zip(axes.ravel(), BY_GROUP_METRICS, strict=True):
         for i, (name, table) in enumerate(tables.items()):
             heights = table["value"].loc[groups, metric].to_numpy(dtype=float)
             errors = None
@@ -61,7 +68,8 @@ def plot_by_group(reports, *, figsize=None):
         ax.set_ylim(0, 1)
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center",
                ncol=min(3, len(reports)), frameon=False)  # fmt: skip
-    fig.tight_layout(rect=(0, 0.1 + 0.05 * (len(reports) // 3), 1, 1))
+    legend_rows = 1 + (len(reports) - 1) // 3
+    fig.tight_layout(rect=(0, 0.035 * legend_rows * (1 if stacked else 2.5), 1, 1))
     return fig
 
 
@@ -133,6 +141,12 @@ def write_html(result, path):
             )
             for name, report in result.reports.items()
         },
+        few_outcomes=Markup(
+            result.few_outcomes.rename_axis(None).to_html(border=0, classes="numbers")
+        )
+        if len(result.few_outcomes)
+        else None,
+        few_limit=FEW_OUTCOMES,
         trade_off=_png(plot_trade_off(result.summary)),
         by_group=_png(plot_by_group(result.reports)),
         quality_table=None

@@ -74,6 +74,10 @@ DISPARITIES = {
     ),
     "worst_group_accuracy": (accuracy_score_group_min, "accuracy", "group_min"),
 }
+# an audit names the groups with fewer scored rows of either label than this: their
+# true and false positive rates rest on a handful of rows
+FEW_OUTCOMES = 10
+
 # the disparities an audit sets against accuracy (its summary, its trade-off figure)
 TRADE_OFF_DISPARITIES = [
     "demographic_parity_difference",
