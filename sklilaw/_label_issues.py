@@ -140,7 +140,7 @@ def confident_learning_issues(probabilities, labels):
     return seen & flags
 
 
-def label_issue_frame(probabilities, labels, classes, meta_params):
+def label_issue_frame(probabilities, labels, classes, meta_params, *, in_validation):
     """The ``label_issues_`` table for one source of probabilities.
 
     Parameters
@@ -153,29 +153,32 @@ def label_issue_frame(probabilities, labels, classes, meta_params):
         The labels behind the class indices.
     meta_params : torch.Tensor of shape (3,)
         ``(alpha, beta, delta)`` that weigh the probabilities.
+    in_validation : bool
+        Whether the samples are validation rows.
 
     Returns
     -------
     pandas.DataFrame
         ``is_label_issue``, ``label_quality`` (probability of the given label),
         ``given_label``, ``predicted_label``, ``difficulty`` (the dominant weight
-        component) and ``lilaw_weight`` (their sum).
+        component), ``lilaw_weight`` (their sum) and ``in_validation``.
     """
     p_label = probabilities[np.arange(len(labels)), labels].astype(np.float64)
     p_max = probabilities.max(axis=1).astype(np.float64)  # NaN for rows never seen
     seen = ~np.isnan(p_label)
     weights = weight_components(p_label, p_max, meta_params)
-    # argmax over a row of NaN is 0: those rows take their given label
+    # argmax over a row of NaN is 0: those rows take their given label, and no difficulty
     predicted = np.where(seen, probabilities.argmax(axis=1), labels)
-    difficulty = np.where(seen, CATEGORIES[np.nan_to_num(weights, nan=-1.0).argmax(axis=0)], None)
+    difficulty = np.where(seen, weights.argmax(axis=0), -1)
     return pd.DataFrame(
         {
             "is_label_issue": confident_learning_issues(probabilities, labels),
             "label_quality": p_label,
             "given_label": classes[labels],
             "predicted_label": classes[predicted],
-            "difficulty": pd.Categorical(difficulty, categories=CATEGORIES),
+            "difficulty": pd.Categorical.from_codes(difficulty, categories=CATEGORIES),
             "lilaw_weight": weights.sum(axis=0),
+            "in_validation": np.full(len(labels), in_validation),
         }
     )
 
@@ -225,11 +228,11 @@ def label_issues_of_fit(classes, meta_params, statistics, data, valid_probabilit
         validated on, in the order of ``X``.
     """
     probabilities = statistics.mean_probabilities()
-    frame = label_issue_frame(probabilities, data.y_train, classes, meta_params)
-    parts = [frame.assign(in_validation=False)]
+    parts = [label_issue_frame(probabilities, data.y_train, classes, meta_params,
+                               in_validation=False)]  # fmt: skip
     if len(data.valid_rows):
-        frame = label_issue_frame(valid_probabilities, data.y_valid, classes, meta_params)
-        parts.append(frame.assign(in_validation=True))
+        parts.append(label_issue_frame(valid_probabilities, data.y_valid, classes, meta_params,
+                                       in_validation=True))  # fmt: skip
     rows = np.concatenate([data.train_rows, data.valid_rows])
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     if np.any(np.diff(rows) < 0):  # in the order of X, with one copy of the table

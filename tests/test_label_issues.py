@@ -40,7 +40,10 @@ def test_statistics_average_over_updates_and_leave_unseen_rows_out():
     assert np.isnan(probabilities[2]).all()
 
     meta_params = torch.tensor([2.0, 2.0, 2.0])
-    frame = label_issue_frame(probabilities, np.array([0, 1, 1]), np.array(["a", "b"]), meta_params)
+    frame = label_issue_frame(
+        probabilities, np.array([0, 1, 1]), np.array(["a", "b"]), meta_params, in_validation=False
+    )
+    assert not frame["in_validation"].any()
     assert list(frame["given_label"]) == ["a", "b", "b"]
     assert not frame["is_label_issue"][2] and frame["predicted_label"][2] == "b"
     assert frame["difficulty"].isna().tolist() == [False, False, True]
