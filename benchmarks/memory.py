@@ -14,7 +14,9 @@ Next to it, what the fit needs at the least:
   needs is the dense float32 batch (128 x 100,000) and the model: its parameters, their
   gradients and Adam's two moments (4 x the parameters, in float32). The target: the fit
   adds at most 2x the batch plus the model. ``dense float64 input`` fits the same rows as
-  a dense float64 array, for comparison: the array itself is 0.8 GB.
+  a dense float64 array, for comparison: the array itself is 0.8 GB. Every case trains
+  its 2 epochs without early stopping (which would add one copy of the parameters, the
+  best epoch's).
 * **many classes**: 10,000 classes of one row each (5 float32 features: 200 KB), with
   ``X_val`` the same rows, 2 epochs. Its label-issue bookkeeping is one float32 array of
   rows x classes (0.4 GB), which the verdict at the end of training divides in place and
@@ -69,12 +71,12 @@ def case(name):
         X = sp.csr_matrix((rng.normal(size=13_000), (rows, columns)), shape=(1000, 100_000))
         y = rng.integers(0, 10, size=1000)
         X = X.toarray() if name == "dense float64 input" else X
-        params, fit_params = dict(max_epochs=2, random_state=0), {}
+        params, fit_params = dict(max_epochs=2, early_stopping=False, random_state=0), {}
         floor_mb = 128 * 100_000 * 4 / MB
     else:
         X = rng.normal(size=(10_000, 5)).astype(np.float32)
         y = np.arange(10_000)
-        params = dict(max_epochs=2, random_state=0)
+        params = dict(max_epochs=2, early_stopping=False, random_state=0)
         fit_params = dict(X_val=X, y_val=y)
         floor_mb = 10_000 * 10_000 * 4 / MB  # the label-issue statistics
     clf = LiLAWClassifier(**params)
