@@ -19,11 +19,12 @@ from .._networks import MLP
 from .._preprocessing import tabular_preprocessor
 from .._validation import sensitive_groups
 from ..baselines import plain_skorch
+from ._bootstrap import ci_quantiles
 from ._html import plot_trade_off, write_html
 from ._inputs import positive_class, two_or_more_groups
 from ._label_quality import label_quality_by_group
 from ._metrics import FEW_OUTCOMES, TRADE_OFF_DISPARITIES
-from ._report import _ci_quantiles, _group_labels, report_of_predictions
+from ._report import _group_labels, report_of_predictions
 
 # fairlearn's post-processing of the most accurate model, one per constraint
 MITIGATION_CONSTRAINTS = ("demographic_parity", "equalized_odds")
@@ -284,7 +285,7 @@ def audit(
                        drop_sensitive)  # fmt: skip
     if n_boot is not None and (not isinstance(n_boot, Integral) or n_boot < 1):
         raise ValueError(f"n_boot must be a positive int or None, got {n_boot!r}.")
-    _ci_quantiles(confidence_level)
+    ci_quantiles(confidence_level)
     models = _checked_models(default_models(random_state) if models is None else models)
     preprocessor = tabular_preprocessor() if preprocessor is None else preprocessor
     splits, evaluation = table.splits(cv, test_size, random_state)
@@ -327,7 +328,7 @@ def audit(
     }
     summary = _summary(reports, seconds)
     quality = _label_quality(table, splits, fitted, models, n_boot, confidence_level, random_state)
-    outcomes = pd.crosstab(table.group_labels(scored), table.y[scored]).reindex(
+    outcomes = pd.crosstab(table.labels[scored], table.y[scored]).reindex(
         columns=[1, 0], fill_value=0
     )
     outcomes = outcomes.set_axis(["positives", "negatives"], axis=1).rename_axis("group")
@@ -359,8 +360,12 @@ class _AuditData:
                     f"The sensitive feature {column!r} has missing values; give them a "
                     "group of their own (e.g. fillna('missing')) to audit them."
                 )
-        labels = pd.Series(_group_labels(self._keys())).value_counts()
-        small = labels[labels < min_group_size]
+        several = self.groups.shape[1] > 1
+        keys = pd.MultiIndex.from_frame(self.groups) if several else self.groups.iloc[:, 0]
+        # one label per row (an intersection's values joined), as fairlearn's groups
+        self.labels = np.asarray(_group_labels(keys), dtype=object)
+        sizes = pd.Series(self.labels).value_counts()
+        small = sizes[sizes < min_group_size]
         if len(small):
             named = ", ".join(f"{group!r} ({count} rows)" for group, count in small.items())
             raise ValueError(
@@ -377,15 +382,6 @@ class _AuditData:
         self.X = self.X.reset_index(drop=True)
         self.test_data = test_data is not None
         self.n_rows = len(self.X)
-
-    def _keys(self):
-        if self.groups.shape[1] > 1:
-            return pd.MultiIndex.from_frame(self.groups)
-        return self.groups.iloc[:, 0]
-
-    def group_labels(self, rows):
-        """One label per row (an intersection's values joined), for fairlearn."""
-        return np.asarray(_group_labels(self._keys()), dtype=object)[rows]
 
     def splits(self, cv, test_size, random_state):
         """``[(train rows, test rows), ...]`` and how they are scored, in words."""
@@ -479,12 +475,12 @@ def _mitigate(table, splits, fitted, best, predictions, seconds, random_state):
             )
             start = time.perf_counter()
             mitigation.fit(
-                table.X.iloc[train], table.y[train], sensitive_features=table.group_labels(train)
+                table.X.iloc[train], table.y[train], sensitive_features=table.labels[train]
             )
             seconds[name] += time.perf_counter() - start
             predictions[name][test] = mitigation.predict(
                 table.X.iloc[test],
-                sensitive_features=table.group_labels(test),
+                sensitive_features=table.labels[test],
                 random_state=random_state,
             )
 

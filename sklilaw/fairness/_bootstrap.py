@@ -102,8 +102,55 @@ def confusion_sums(y_true, y_pred):
     return np.column_stack([np.ones_like(y_true), y_true, y_pred, y_true * y_pred])
 
 
+def ci_quantiles(confidence_level):
+    """The two quantiles of a ``confidence_level`` interval (validated), as fairlearn's
+    ``MetricFrame(ci_quantiles=...)`` takes them."""
+    if not isinstance(confidence_level, numbers.Real) or not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level!r}.")
+    tail = (1 - confidence_level) / 2
+    return [tail, 1 - tail]
+
+
 def interval(samples, confidence_level):
     """The lower and upper quantiles of ``samples`` along the first axis (fairlearn's
     ``numpy.quantile``: a resample without a group's rows makes its bounds NaN)."""
-    tail = (1 - confidence_level) / 2
-    return np.quantile(samples, [tail, 1 - tail], axis=0)
+    return np.quantile(samples, ci_quantiles(confidence_level), axis=0)
+
+
+def metric_bounds(frame, overall, by_group, confidence_level):
+    """Interval bounds shaped as a MetricFrame's values, NaN for the metrics not given.
+
+    Parameters
+    ----------
+    frame : fairlearn.metrics.MetricFrame
+        Gives the shape: ``frame.overall`` and ``frame.by_group``.
+    overall, by_group : dict of str to ndarray
+        Per metric, its resampled values overall, shape (n_boot,), and by group, shape
+        (n_boot, n_groups) in the order of ``frame.by_group``.
+    confidence_level : float
+        Coverage of the intervals.
+
+    Returns
+    -------
+    dict
+        ``{'lower': (overall, by_group), 'upper': (overall, by_group)}``: a Series and
+        a DataFrame each.
+    """
+    intervals = {
+        name: (
+            interval(overall[name], confidence_level),
+            interval(by_group[name], confidence_level),
+        )
+        for name in overall
+    }
+    bounds = {}
+    for i, bound in enumerate(("lower", "upper")):
+        overall_bound = pd.Series(np.nan, index=frame.overall.index, dtype=float)
+        group_bound = pd.DataFrame(
+            np.nan, index=frame.by_group.index, columns=frame.by_group.columns
+        )
+        for name, (overall_interval, group_interval) in intervals.items():
+            overall_bound[name] = overall_interval[i]
+            group_bound[name] = group_interval[i]
+        bounds[bound] = (overall_bound, group_bound)
+    return bounds

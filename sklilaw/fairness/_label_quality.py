@@ -5,9 +5,9 @@ import pandas as pd
 
 from .._validation import sensitive_groups
 from ..plotting import _pyplot
-from ._bootstrap import group_codes, interval, resampled_sums
+from ._bootstrap import ci_quantiles, group_codes, metric_bounds, resampled_sums
 from ._inputs import two_or_more_groups
-from ._report import _ci_quantiles, _group_labels, _metric_frame, _table
+from ._report import _group_labels, _metric_frame, _table
 
 FLAGGED_SHARE = "flagged share"
 MEAN_LABEL_QUALITY = "mean label_quality"
@@ -176,18 +176,12 @@ def label_quality_by_group(
 
 def _bootstrap_bounds(frame, groups, quality, flagged, n_boot, confidence_level, random_state):
     """Bounds of the two means by group and overall, rows resampled as fairlearn does."""
-    _ci_quantiles(confidence_level)
+    ci_quantiles(confidence_level)
     index = frame.by_group.index
     values = np.column_stack([np.ones_like(quality), flagged, quality])
     sums = resampled_sums(group_codes(groups, index), len(index), values, n_boot, random_state)
-    bounds = {}
-    for i, bound in enumerate(("lower", "upper")):
-        overall = pd.Series(np.nan, index=frame.overall.index, dtype=float)
-        by_group = pd.DataFrame(np.nan, index=index, columns=frame.by_group.columns)
-        for column, name in enumerate(_METRICS, start=1):
-            with np.errstate(invalid="ignore", divide="ignore"):
-                by_group[name] = interval(sums[..., column] / sums[..., 0], confidence_level)[i]
-                total = sums.sum(axis=1)
-                overall[name] = interval(total[:, column] / total[:, 0], confidence_level)[i]
-        bounds[bound] = (overall, by_group)
-    return bounds
+    total = sums.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a group absent from a resample
+        overall = {name: total[:, c] / total[:, 0] for c, name in enumerate(_METRICS, 1)}
+        by_group = {name: sums[..., c] / sums[..., 0] for c, name in enumerate(_METRICS, 1)}
+    return metric_bounds(frame, overall, by_group, confidence_level)

@@ -1,15 +1,21 @@
 """The fairness report: fairlearn's MetricFrame and disparities, laid out as tables and plots;
 several classifiers' reports side by side."""
 
-from numbers import Real
-
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
 
 from .._validation import sensitive_groups
 from ..plotting import _pyplot
-from ._bootstrap import confusion_metrics, confusion_sums, group_codes, interval, resampled_sums
+from ._bootstrap import (
+    ci_quantiles,
+    confusion_metrics,
+    confusion_sums,
+    group_codes,
+    interval,
+    metric_bounds,
+    resampled_sums,
+)
 from ._inputs import binary_outcomes, two_or_more_groups
 from ._metrics import DEFAULT_METRICS, DISPARITIES
 
@@ -233,19 +239,12 @@ def _plot_metrics(available, metrics):
 
 
 # --------------------------------------------------------------------------- building
-def _ci_quantiles(confidence_level):
-    if not isinstance(confidence_level, Real) or not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level!r}.")
-    tail = (1 - confidence_level) / 2
-    return [tail, 1 - tail]
-
-
 def _metric_frame(metrics, y_true, y_pred, groups, n_boot, confidence_level, random_state):
     bootstrap = {}
     if n_boot is not None:
         bootstrap = dict(
             n_boot=n_boot,
-            ci_quantiles=_ci_quantiles(confidence_level),
+            ci_quantiles=ci_quantiles(confidence_level),
             random_state=random_state,
         )
     return MetricFrame(
@@ -275,28 +274,26 @@ def _bootstrap(metrics, frame, y_true, y_pred, groups, n_boot, confidence_level,
     fairlearn's resamples (:mod:`._bootstrap`); any other metric by fairlearn's own
     bootstrap. Both draw the same resamples.
     """
-    _ci_quantiles(confidence_level)
+    ci_quantiles(confidence_level)
     index = frame.by_group.index
     codes = group_codes(groups, index)
     sums = resampled_sums(codes, len(index), confusion_sums(y_true, y_pred), n_boot, random_state)
     by_group, overall = confusion_metrics(sums), confusion_metrics(sums.sum(axis=1))
     known = [name for name, f in metrics.items() if DEFAULT_METRICS.get(name) is f]
+    bounds = metric_bounds(
+        frame,
+        {name: overall[name] for name in known},
+        {name: by_group[name] for name in known},
+        confidence_level,
+    )
     other = {name: f for name, f in metrics.items() if name not in known}
-    other_frame = None
     if other:
         boot = (n_boot, confidence_level, random_state)
         other_frame = _metric_frame(other, y_true, y_pred, groups, *boot)
-    bounds = {}
-    for i, bound in enumerate(("lower", "upper")):
-        overall_bound = pd.Series(np.nan, index=frame.overall.index, dtype=float)
-        group_bound = pd.DataFrame(np.nan, index=index, columns=frame.by_group.columns)
-        for name in known:
-            overall_bound[name] = interval(overall[name], confidence_level)[i]
-            group_bound[name] = interval(by_group[name], confidence_level)[i]
-        for name in other:
-            overall_bound[name] = other_frame.overall_ci[i][name]
-            group_bound[name] = other_frame.by_group_ci[i][name]
-        bounds[bound] = (overall_bound, group_bound)
+        for i, (overall_bound, group_bound) in enumerate(bounds.values()):
+            for name in other:
+                overall_bound[name] = other_frame.overall_ci[i][name]
+                group_bound[name] = other_frame.by_group_ci[i][name]
     disparity_bounds = {}
     for name, (_, base, method) in DISPARITIES.items():
         if base is not None:
