@@ -38,12 +38,12 @@ from ._noise_handling import (
 from ._random_streams import RandomStreams, seeded_torch
 from ._rollback import InterruptWatch, restored_on_failure
 from ._training import (
+    PassValues,
     TrainingRun,
     default_callbacks,
     gradients_on,
     implements,
     modules_to_switch,
-    read_batch_values,
 )
 from ._validation import (
     check_dataset_input,
@@ -757,18 +757,23 @@ class LiLAWClassifier(NeuralNetClassifier):
             (none with ``X_val``).
         """
         with_probabilities = len(data.valid_rows) > 0
-        n_classes = len(self.classes_)
+        n_rows, n_classes = len(data.y_valid), len(self.classes_)
         probabilities = np.empty((len(data.valid_rows), n_classes), dtype=np.float32)
-        predicted, label_log_proba, start = [], [], 0
+        # filled in place: small per-batch arrays kept to the end would sit in the freed
+        # blocks of the large per-batch outputs and fragment the C heap (with 10,000
+        # classes, the peak memory of a fit doubled)
+        predicted, label_log_proba = np.empty(n_rows, dtype=np.int64), np.empty(n_rows)
+        start = 0
         for logits in self.forward_iter(data.valid):
-            labels = torch.as_tensor(data.y_valid[start : start + len(logits)]).view(-1, 1)
-            log_proba = torch.log_softmax(logits.double(), dim=1)
-            label_log_proba.append(log_proba.gather(1, labels).view(-1).numpy())
-            predicted.append(logits.argmax(dim=1).numpy())
+            rows = slice(start, start + len(logits))
+            labels = torch.as_tensor(data.y_valid[rows]).view(-1, 1)
+            log_norm = torch.logsumexp(logits, dim=1)  # no float64 copy of the logits
+            label_log_proba[rows] = logits.gather(1, labels).view(-1) - log_norm.double()
+            predicted[rows] = logits.argmax(dim=1).numpy()
             if with_probabilities:
-                probabilities[start : start + len(logits)] = class_probabilities(logits).numpy()
+                probabilities[rows] = class_probabilities(logits).numpy()
             start += len(logits)
-        return np.concatenate(predicted), np.concatenate(label_log_proba), probabilities
+        return predicted, label_log_proba, probabilities
 
     def _input_dtype(self):
         """The floating dtype of the module's parameters: that of its inputs (float32,
@@ -1018,7 +1023,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         skorch reads every batch's loss with ``.item()``, which on a GPU waits for the
         batch to finish before the next can be queued. Here the per-batch values (the
         loss, the mean LiLAW weight, the validation accuracy, whether the meta step was
-        taken) are recorded as tensors and read together at the end of the pass; there,
+        taken) are written into one tensor on the device (``PassValues``) and read
+        together at the end of the pass, into the history's batches; there,
         a non-finite training loss or a meta step that was not taken is an error that
         names its epoch and batch (the fit then leaves the estimator as it was).
 
@@ -1037,25 +1043,28 @@ class LiLAWClassifier(NeuralNetClassifier):
         """
         if iterator is None:
             return
-        batch_count = 0
+        values = self._run.pass_values = PassValues(iterator, self._data_device)
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
+            values.new_batch()
             step = step_fn(batch, **fit_params)
-            self.history.record_batch(prefix + "_loss", step["loss"].detach())
+            values.record(prefix + "_loss", step["loss"].detach())
             self.history.record_batch(prefix + "_batch_size", len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
-        self.history.record(prefix + "_batch_count", batch_count)
-        batches = self.history[-1]["batches"][-batch_count:] if batch_count else []
-        read_batch_values(batches)
-        epoch = len(self.history)
-        for number, values in enumerate(batches, 1):
-            if training and not np.isfinite(values["train_loss"]):
+        self._run.pass_values = None
+        batches = values.read()
+        self.history.record(prefix + "_batch_count", len(batches))
+        epoch, in_history = len(self.history), self.history[-1]["batches"]
+        first = len(in_history) - len(batches)
+        for number, batch_values in enumerate(batches, 1):
+            meta_step_taken = batch_values.pop("meta_step_taken", True)
+            in_history[first + number - 1].update(batch_values)
+            if training and not np.isfinite(batch_values["train_loss"]):
                 raise ValueError(
-                    f"Non-finite training loss ({values['train_loss']}) at epoch {epoch}, "
+                    f"Non-finite training loss ({batch_values['train_loss']}) at epoch {epoch}, "
                     f"batch {number}. Lower lr, scale the features, or check the module."
                 )
-            if not values.pop("meta_step_taken", True):
+            if not meta_step_taken:
                 raise ValueError(
                     f"Meta step at epoch {epoch}, batch {number}: it would make (alpha, "
                     "beta, delta) non-finite, from non-finite losses or module outputs on "
@@ -1081,7 +1090,7 @@ class LiLAWClassifier(NeuralNetClassifier):
         """
         step = super().validation_step(batch, **fit_params)
         correct = step["y_pred"].argmax(dim=1) == batch[1]
-        self.history.record_batch("valid_acc", correct.float().mean())
+        self._run.pass_values.record("valid_acc", correct.float().mean())
         return step
 
     def train_step_single(self, batch, **fit_params):
@@ -1115,8 +1124,8 @@ class LiLAWClassifier(NeuralNetClassifier):
         statistics.update_weights(rows, weights)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=loss_weights)
         self._backward(loss)
-        # a tensor, read with the batch's loss at the end of the epoch (run_single_epoch)
-        self.history.record_batch("lilaw_weight", mean_weight)
+        # read with the batch's loss at the end of the pass (run_single_epoch)
+        self._run.pass_values.record("lilaw_weight", mean_weight)
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
@@ -1166,7 +1175,7 @@ class LiLAWClassifier(NeuralNetClassifier):
             reduce_gradient=self._reduce_meta_gradient,
             check_finite=False,
         )
-        self.history.record_batch("meta_step_taken", taken)
+        self._run.pass_values.record("meta_step_taken", taken)
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Mean per-sample loss, each sample's loss multiplied by ``sample_weight``.

@@ -47,20 +47,59 @@ def gradients_on():
         yield
 
 
-def read_batch_values(batches):
-    """Replace the tensors among the recorded values of ``batches`` (dicts of skorch's
-    history) by Python numbers, all read from the device at once."""
-    keys = [
-        (i, key)
-        for i, values in enumerate(batches)
-        for key, value in values.items()
-        if isinstance(value, torch.Tensor)
-    ]
-    if not keys:
-        return
-    read = torch.stack([batches[i][key].double() for i, key in keys]).tolist()
-    for (i, key), value in zip(keys, read, strict=True):
-        batches[i][key] = bool(value) if batches[i][key].dtype == torch.bool else value
+class PassValues:
+    """The values recorded per batch in one pass over the batches, read at its end.
+
+    Each batch's loss, mean LiLAW weight, validation accuracy and whether its meta step
+    was taken are written into one tensor on the device as they are computed, and read
+    back to Python together at the end of the pass: one wait for the device per pass,
+    not per batch. One tensor rather than a few per batch: hundreds of small tensors kept
+    alive through a pass fragment the C heap that the large per-batch outputs come from,
+    and the peak memory of a fit with many classes more than doubles.
+
+    Parameters
+    ----------
+    batches : iterable
+        The batches of the pass; their number, where ``len`` gives it, sizes the tensor,
+        which otherwise grows as the pass goes.
+    device : str or torch.device
+        Where the values are computed.
+    """
+
+    KEYS = ("train_loss", "valid_loss", "valid_acc", "lilaw_weight", "meta_step_taken")
+
+    def __init__(self, batches, device):
+        try:
+            n_batches = len(batches)
+        except TypeError:  # an iterable dataset without a length
+            n_batches = 64
+        self._values = torch.empty((max(n_batches, 1), len(self.KEYS)), device=device)
+        self._recorded = []
+
+    def new_batch(self):
+        """Start the values of the next batch."""
+        if len(self._recorded) == len(self._values):
+            self._values = torch.cat([self._values, torch.empty_like(self._values)])
+        self._recorded.append(set())
+
+    def record(self, key, value):
+        """Record ``value`` (a 0-d tensor, a bool or a number) as the current batch's
+        ``key``, without waiting for the device."""
+        self._values[len(self._recorded) - 1, self.KEYS.index(key)] = value
+        self._recorded[-1].add(key)
+
+    def read(self):
+        """The recorded values of each batch, as dicts of Python numbers
+        (``meta_step_taken`` a bool), read from the device at once."""
+        rows = self._values[: len(self._recorded)].tolist()
+        return [
+            {
+                key: bool(value) if key == "meta_step_taken" else value
+                for key, value in zip(self.KEYS, row, strict=True)
+                if key in recorded
+            }
+            for row, recorded in zip(rows, self._recorded, strict=True)
+        ]
 
 
 def implements(handler):
@@ -97,6 +136,8 @@ class TrainingRun:
     meta_batches : Cycle or None
         The endless meta batches; set by :meth:`cycle_meta_batches` once the run is the
         estimator's, whose ``get_iterator`` shuffles with :attr:`shuffle`.
+    pass_values : PassValues or None
+        The per-batch values of the pass over the batches in progress.
     resume_pending : bool
         Whether the first epoch is still to continue the random streams that an earlier
         fit saved.
@@ -107,6 +148,7 @@ class TrainingRun:
         self.statistics = statistics
         self.modules = modules
         self.meta_batches = None
+        self.pass_values = None
         self.resume_pending = True
 
     def cycle_meta_batches(self, batches):

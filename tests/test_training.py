@@ -8,6 +8,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sklilaw import LiLAWClassifier
+from sklilaw._training import PassValues
 
 X, y = load_iris(return_X_y=True)
 X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
@@ -134,9 +135,33 @@ def test_no_host_synchronisation_per_training_batch(monkeypatch):
     assert many == few
 
 
+def test_pass_values_are_read_as_python_numbers_per_batch_and_grow_when_unsized():
+    values = PassValues(iter(()), "cpu")  # no len(): a first guess, grown as the pass goes
+    for batch in range(150):
+        values.new_batch()
+        values.record("train_loss", torch.tensor(batch / 2))
+        if batch % 2:
+            values.record("meta_step_taken", torch.tensor(batch % 4 == 1))
+    read = values.read()
+    assert [row["train_loss"] for row in read] == [batch / 2 for batch in range(150)]
+    assert read[0] == {"train_loss": 0.0}  # what was not recorded is not read
+    assert read[1] == {"train_loss": 0.5, "meta_step_taken": True}
+    assert read[3]["meta_step_taken"] is False
+
+
+def test_the_history_batches_hold_python_numbers():
+    clf = LiLAWClassifier(max_epochs=2, random_state=0).fit(X, y)
+    for epoch in clf.history:
+        for batch in epoch["batches"]:
+            assert "meta_step_taken" not in batch
+            assert all(type(value) in (int, float) for value in batch.values())
+        keys = set().union(*epoch["batches"])
+        assert {"train_loss", "lilaw_weight", "valid_loss", "valid_acc"} <= keys
+
+
 class _NoSyncWithinEpoch(Callback):
     """From the first training batch on, any wait for the device is an error, until the
-    epoch's values are read (``read_batch_values``, patched by the test)."""
+    pass's values are read (``PassValues.read``, patched by the test)."""
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training:
@@ -145,15 +170,13 @@ class _NoSyncWithinEpoch(Callback):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_no_synchronisation_within_a_cuda_epoch(monkeypatch):
-    from sklilaw import _classifier
+    real = PassValues.read
 
-    real = _classifier.read_batch_values
-
-    def read_after_the_batches(batches):
+    def read_after_the_batches(values):
         torch.cuda.set_sync_debug_mode("default")
-        return real(batches)
+        return real(values)
 
-    monkeypatch.setattr(_classifier, "read_batch_values", read_after_the_batches)
+    monkeypatch.setattr(PassValues, "read", read_after_the_batches)
     try:
         clf = LiLAWClassifier(
             max_epochs=3, batch_size=8, device="cuda", callbacks=[("sync", _NoSyncWithinEpoch())]
