@@ -25,6 +25,9 @@ Methods, each with its library's defaults except where said:
 * ``LiLAW, 100 epochs, no early stopping``: the package's default before it stopped
   early (``early_stopping=False, max_epochs=100``), the reference of the clean-label
   target; not a peer (left out of ranks and counts).
+* ``LiLAWClassifier(reweight=False)``: the default's *unweighted twin*, the same
+  estimator, split, batches and early stopping with unit weights and no meta step; not
+  a peer. The default against it is what LiLAW's weights add on tables.
 
 Noise settings: ``none``; ``sym-30`` (30% of the labels, each to another class drawn
 uniformly); ``pair-30`` (30% of each class to the next class); ``inst-lr-30`` and
@@ -78,6 +81,8 @@ from _bench.tabular import (
     NOISE_DESCRIPTIONS,
     PEERS,
     PREVIOUS_DEFAULT,
+    REFERENCES,
+    UNWEIGHTED_TWIN,
     add_noise,
     load_table,
     model,
@@ -283,20 +288,48 @@ def targets(results):
     return "\n".join(lines)
 
 
+def weights_added(results):
+    """The default against its unweighted twin, cell by cell: where the weights help."""
+    scores = cell_scores(results)
+    if DEFAULT not in scores or UNWEIGHTED_TWIN not in scores:
+        return f"(needs `{DEFAULT}` and `{UNWEIGHTED_TWIN}`)"
+    gain = scores[DEFAULT] - scores[UNWEIGHTED_TWIN]
+    noisy = gain.index.get_level_values("noise") != "none"
+    rows = []
+    for name, part in (("noisy labels", gain[noisy]), ("clean labels", gain[~noisy])):
+        rows.append(
+            {
+                "cells": name,
+                f"weights better by > {TIE}": f"{(part > TIE).sum()} of {len(part)}",
+                f"within {TIE}": f"{(part.abs() <= TIE).sum()} of {len(part)}",
+                f"weights worse by > {TIE}": f"{(part < -TIE).sum()} of {len(part)}",
+                "median gain": f"{part.median():+.3f}",
+                "mean gain": f"{part.mean():+.3f}",
+            }
+        )
+    largest = gain.abs().sort_values(ascending=False).index[:6]
+    cells = "; ".join(f"{d} {n}: {gain[d, n]:+.3f}" for d, n in largest)
+    return (
+        f"Accuracy of `{DEFAULT}` minus that of `{UNWEIGHTED_TWIN}`, per cell.\n\n"
+        f"{markdown(pd.DataFrame(rows).set_index('cells'))}\n\nLargest differences: {cells}."
+    )
+
+
 def report(results, header):
     table, _, _ = summary(results)
     noise_lines = "\n".join(f"- `{kind}`: {text}" for kind, text in NOISE_DESCRIPTIONS.items())
+    seeds = ", ".join(map(str, sorted(results["seed"].unique())))
     return f"""# Noisy tabular labels: LiLAW against the peers
 
 {header}
 
-Data sets: {", ".join(results["dataset"].unique())}; seeds {sorted(results["seed"].unique())};
+Data sets: {", ".join(results["dataset"].unique())}; seeds {seeds};
 noise settings {", ".join(results["noise"].unique())}:
 
 {noise_lines}
 
 Scores are test accuracies on clean labels, means over the seeds; in bold the best peer
-of each row. `{PREVIOUS_DEFAULT}` is a reference, not a peer.
+of each row. {" and ".join(f"`{name}`" for name in REFERENCES)} are references, not peers.
 
 ## Over all cells
 
@@ -305,6 +338,10 @@ of each row. `{PREVIOUS_DEFAULT}` is a reference, not a peer.
 ## Targets
 
 {targets(results)}
+
+## What LiLAW's weights add
+
+{weights_added(results)}
 
 ## Accuracy by noise setting
 

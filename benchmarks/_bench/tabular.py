@@ -161,6 +161,7 @@ BOOSTER = "HistGradientBoosting"
 DEFAULT = "LiLAWClassifier()"
 AUTO = "LiLAWClassifier(noise_handling='auto')"
 PREVIOUS_DEFAULT = "LiLAW, 100 epochs, no early stopping"
+UNWEIGHTED_TWIN = "LiLAWClassifier(reweight=False)"
 # name -> factory(seed, n_features, n_classes) -> the pipeline's last step
 METHODS = {
     "logistic regression": lambda seed, f, k: LogisticRegression(max_iter=1000),
@@ -173,9 +174,12 @@ METHODS = {
     PREVIOUS_DEFAULT: lambda seed, f, k: LiLAWClassifier(
         early_stopping=False, max_epochs=100, random_state=seed
     ),
+    UNWEIGHTED_TWIN: lambda seed, f, k: LiLAWClassifier(reweight=False, random_state=seed),
 }
-# the peers the targets compare with (the previous default is a reference, not a peer)
-PEERS = [name for name in METHODS if name != PREVIOUS_DEFAULT]
+# references, not peers: the previous default, and the default without LiLAW's weights
+REFERENCES = (PREVIOUS_DEFAULT, UNWEIGHTED_TWIN)
+# the peers the targets compare with
+PEERS = [name for name in METHODS if name not in REFERENCES]
 
 
 def model(method, seed, n_features, n_classes):
