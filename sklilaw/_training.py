@@ -55,7 +55,7 @@ class PassValues:
     back to Python together at the end of the pass: one wait for the device per pass,
     not per batch. One tensor rather than a few per batch: hundreds of small tensors kept
     alive through a pass fragment the C heap that the large per-batch outputs come from,
-    and the peak memory of a fit with many classes more than doubles.
+    and the peak memory of a fit with many classes can more than double.
 
     Parameters
     ----------
