@@ -1055,10 +1055,10 @@ class LiLAWClassifier(NeuralNetClassifier):
         batches = values.read()
         self.history.record(prefix + "_batch_count", len(batches))
         epoch, in_history = len(self.history), self.history[-1]["batches"]
-        first = len(in_history) - len(batches)
-        for number, batch_values in enumerate(batches, 1):
+        this_pass = in_history[len(in_history) - len(batches) :]
+        for number, (recorded, batch_values) in enumerate(zip(this_pass, batches, strict=True), 1):
             meta_step_taken = batch_values.pop("meta_step_taken", True)
-            in_history[first + number - 1].update(batch_values)
+            recorded.update(batch_values)
             if training and not np.isfinite(batch_values["train_loss"]):
                 raise ValueError(
                     f"Non-finite training loss ({batch_values['train_loss']}) at epoch {epoch}, "

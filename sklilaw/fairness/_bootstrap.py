@@ -58,8 +58,9 @@ def resampled_sums(codes, n_groups, values, n_boot, random_state):
     for b, seed in enumerate(_seeds(random_state, n_boot)):
         # what pandas' DataFrame.sample(frac=1, replace=True, random_state=seed) draws
         rows = np.random.RandomState(seed).choice(n_rows, size=n_rows, replace=True)
+        drawn = codes[rows]
         for j in range(n_values):
-            sums[b, :, j] = np.bincount(codes[rows], weights=values[rows, j], minlength=n_groups)
+            sums[b, :, j] = np.bincount(drawn, weights=values[rows, j], minlength=n_groups)
     return sums
 
 
