@@ -146,10 +146,19 @@ def test_a_refit_that_fails_restores_the_previous_model(iris):
     _assert_same_state(_model_state(clf, X), before)
 
 
-def test_side_effects_only_where_a_fit_needs_them(iris, monkeypatch):
+@pytest.fixture
+def python_sigint():
+    """SIGINT handled as Python handles it by default, whatever the test process inherited
+    (a process started in the background of a shell inherits SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_side_effects_only_where_a_fit_needs_them(iris, python_sigint, monkeypatch):
     """A plain fit installs no SIGINT handler and copies no state (the previous model is
     kept by reference); a fit that continues copies what it trains in place; a fit
-    with a refit watches for Ctrl-C."""
+    with a refit watches for Ctrl-C, unless SIGINT is ignored."""
     import sklilaw._rollback as rollback
 
     X, y = iris
@@ -176,6 +185,12 @@ def test_side_effects_only_where_a_fit_needs_them(iris, monkeypatch):
         warnings.simplefilter("ignore", UserWarning)
         clf.set_params(label_issues_refit="prune").fit(X, y)
     assert handlers == [signal.SIGINT, signal.SIGINT] and copies == []  # set, then restored
+    handlers.clear()
+    real_signal(signal.SIGINT, signal.SIG_IGN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf.fit(X, y)
+    assert handlers == [] and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 INTERRUPTED_FIT = """
